@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything trailwatch needs to build, test and benchmark, from Debian 12's archive.
+# Idempotent: packages already present are skipped, and apt-get update runs only when needed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-botocore awscli python3-audit
+  procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-build-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-build-deps: missing ${missing[*]}; run as root (or with sudo)" >&2
+  exit 1
+fi
+
+echo "install-build-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
