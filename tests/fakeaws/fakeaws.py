@@ -181,13 +181,11 @@ class State:
     def __init__(self):
         self.lock = threading.RLock()
         self.start = time.time()
-        self.clock_offset = 0.0
-        # access key id -> {"secret", "token" (None = long-term), "expiration" (epoch or None),
-        #                   "source", "expired" (forced)}
-        self.credentials = {}
-        self.add_credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, source="default")
-        self.add_credentials(DOC_ACCESS_KEY, DOC_SECRET_KEY, source="default")
-        self.config = {
+        self.reset()
+
+    @staticmethod
+    def default_config():
+        return {
             "imds_v1_enabled": False,
             "imds_role": "trailwatch-role",
             "imds_region": "us-east-1",
@@ -209,10 +207,16 @@ class State:
             "cloudtrail_channels": None,  # list of channel ARNs/ids; null = all exist
             "log_retention_days": None,   # applies expiredLogEventEndIndex when set
         }
-        self.reset()
 
     def reset(self):
+        """Back to the state of a freshly started server (same port)."""
         with self.lock:
+            self.config = self.default_config()
+            # access key id -> {"secret", "token" (None = long-term), "expiration" (epoch or None),
+            #                   "source", "expired" (forced)}
+            self.credentials = {}
+            self.add_credentials(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, source="default")
+            self.add_credentials(DOC_ACCESS_KEY, DOC_SECRET_KEY, source="default")
             self.records = []
             self.seq = 0
             self.counters = {}
