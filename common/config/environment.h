@@ -2,10 +2,12 @@
 // tested without touching the real process environment.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace common {
 
@@ -27,6 +29,7 @@ class MapEnvironment final : public Environment {
  public:
   MapEnvironment() = default;
   explicit MapEnvironment(std::map<std::string, std::string, std::less<>> vars) : vars_(std::move(vars)) {}
+  MapEnvironment(std::initializer_list<std::pair<const std::string, std::string>> vars) : vars_(vars) {}
 
   void set(std::string name, std::string value) { vars_[std::move(name)] = std::move(value); }
   std::optional<std::string> get(std::string_view name) const override;
