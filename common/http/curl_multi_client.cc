@@ -1,7 +1,6 @@
 #include "common/http/curl_multi_client.h"
 
 #include <curl/curl.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <array>
@@ -376,17 +375,8 @@ void CurlMultiClient::arm(const std::shared_ptr<Watch>& w, int direction) {
   const unsigned generation = ++w->generation[direction];
   w->pending[direction] = true;
   std::weak_ptr<int> alive = alive_;
-  // Asio's epoll reactor is edge-triggered and does not test readiness before queueing a wait, so a
-  // socket curl left readable/writable would never report again. Ask the kernel first (level-triggered).
-  pollfd p{w->fd, static_cast<short>(direction == kRead ? POLLIN : POLLOUT), 0};
-  if (::poll(&p, 1, 0) > 0 && p.revents != 0) {
-    const bool error = (p.revents & (POLLERR | POLLNVAL)) != 0;
-    boost::asio::post(io_, [this, alive = std::move(alive), w, direction, generation, error] {
-      if (alive.expired()) return;
-      on_ready(w, direction, generation, error);
-    });
-    return;
-  }
+  // A wait is not speculative: Asio's epoll reactor re-registers the fd (EPOLL_CTL_MOD) for it, which
+  // re-evaluates readiness, so a socket curl left readable/writable reports again at once.
   w->descriptor.async_wait(
       direction == kRead ? boost::asio::posix::descriptor_base::wait_read : boost::asio::posix::descriptor_base::wait_write,
       [this, alive = std::move(alive), w, direction, generation](const boost::system::error_code& ec) {
