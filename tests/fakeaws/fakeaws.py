@@ -1866,6 +1866,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "fakeaws"
     sys_version = ""
 
+    def version_string(self):
+        return "fakeaws"
+
+    def date_time_string(self, timestamp=None):
+        # send_response() adds the Date header from here: the server clock, skew included.
+        return email.utils.formatdate(STATE.now() if timestamp is None else timestamp, usegmt=True)
+
     def log_message(self, fmt, *args):
         if self.server.verbose:
             log("%s %s" % (self.address_string(), fmt % args))
@@ -1901,7 +1908,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, resp, request_id=None):
         self.send_response(resp.status)
-        self.send_header("Date", email.utils.formatdate(STATE.now(), usegmt=True))
         if request_id:
             self.send_header("x-amzn-RequestId", request_id)
             self.send_header("x-amz-request-id", request_id)
@@ -2047,6 +2053,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(Response(200, json.dumps(out, default=str), "application/json"))
         except AwsError as e:
             self._send(render_error("control", None, e, None))
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            self._send(render_error("control", None, AwsError(400, "BadRequest", repr(e)), None))
 
 
 class Server(http.server.ThreadingHTTPServer):

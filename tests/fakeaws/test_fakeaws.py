@@ -735,8 +735,17 @@ class ControlAndLifecycle(FakeAwsCase):
             resp = conn.getresponse()
             self.assertEqual(json.loads(resp.read())["port"], self.fake.port)
         conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", self.fake.port, timeout=5)
+        conn.request("POST", "/", body=b"Action=Publish", headers={"Content-Type": FORM})
+        resp = conn.getresponse()
+        resp.read()
+        self.assertEqual(len(resp.headers.get_all("Date")), 1)
+        self.assertIsNotNone(resp.headers["x-amzn-RequestId"])
+        conn.request("GET", "/_fake/health")  # same connection still usable after an error
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
         put_metrics(self.fake, metric_params())
-        self.assertEqual(len(self.fake.requests()), 1)
+        self.assertEqual([r["service"] for r in self.fake.requests()], ["sts", "monitoring"])
         self.fake.reset()
         self.assertEqual(self.fake.requests(), [])
 
@@ -755,6 +764,11 @@ class ControlAndLifecycle(FakeAwsCase):
             self.fake.add_fault("explode", "monitoring")
         with self.assertRaises(FakeAwsError):
             self.fake.add_fault("throttle", "ec2")
+        with self.assertRaises(FakeAwsError):
+            self.fake.skew("ten")
+        with self.assertRaises(FakeAwsError):
+            self.fake.config(no_such_setting=1)
+        self.assertEqual(self.fake.faults()["rules"], [])
 
     def test_shutdown_endpoint_and_state_file(self):
         with tempfile.TemporaryDirectory() as d:
