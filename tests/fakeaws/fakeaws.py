@@ -187,6 +187,8 @@ class State:
     def default_config():
         return {
             "imds_v1_enabled": False,
+            # non-null: PUT /latest/api/token answers this status (403/404/405 = IMDSv1-only host)
+            "imds_token_status": None,
             "imds_role": "trailwatch-role",
             "imds_region": "us-east-1",
             "imds_availability_zone": "us-east-1a",
@@ -1486,6 +1488,9 @@ def handle_imds(ctx):
     if path == "/latest/api/token":
         if ctx.method != "PUT":
             raise AwsError(405, "MethodNotAllowed", "Method not allowed")
+        forced = cfg.get("imds_token_status")
+        if forced:
+            raise AwsError(int(forced), "Forced", "Forced status %s" % forced)
         if ctx.headers.get("X-Forwarded-For") is not None:
             raise AwsError(403, "Forbidden", "Forbidden")
         ttl = ctx.headers.get("X-aws-ec2-metadata-token-ttl-seconds")

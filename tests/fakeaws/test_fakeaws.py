@@ -700,7 +700,9 @@ class Faults(FakeAwsCase):
         again = json.loads(get("/latest/meta-data/iam/security-credentials/" + role, token)[2])
         self.assertEqual(again["AccessKeyId"], rotated["AccessKeyId"])
         self.assert_error(put_metrics(self.fake, metric_params(), creds=use), 403, "ExpiredToken")
-        self.fake.config(imds_v1_enabled=True)
+        self.fake.config(imds_v1_enabled=True, imds_token_status=403)
+        self.assertEqual(send(self.fake, "PUT", "/latest/api/token", {
+            "Host": "h", "X-aws-ec2-metadata-token-ttl-seconds": "60"})[0], 403)
         self.assertEqual(get("/latest/meta-data/instance-id")[0], 200)
         self.assertEqual(get("/latest/meta-data/instance-id", "bogus")[0], 401)
 
