@@ -8,7 +8,9 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include "tests/support/loopback_http_server.h"
 
@@ -373,6 +375,65 @@ TEST_F(CurlMultiClientTest, HandlerMaySendTheNextRequest) {
   ASSERT_TRUE(tests::run_until(io_, [&] { return seen.size() == 5; }));
   EXPECT_EQ(seen, (std::vector<std::string>{"/n/0", "/n/1", "/n/2", "/n/3", "/n/4"}));
   EXPECT_EQ(server.connections_accepted(), 1u);
+}
+
+TEST_F(CurlMultiClientTest, EmptyHeaderValueIsSentAsEmpty) {
+  LoopbackHttpServer server;
+  CurlMultiClient client(io_, test_options());
+  auto r = round_trip(client, make_request("GET", server.url("/"), "", {{"X-Empty", ""}, {"X-After", "1"}}));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const auto got = server.requests().at(0);
+  EXPECT_EQ(got.header("X-Empty"), "");
+  EXPECT_EQ(got.header("X-After"), "1");
+}
+
+TEST_F(CurlMultiClientTest, ProxyFromOptionsCarriesTheRequest) {
+  // The loopback server plays the forward proxy: it sees the absolute-form target.
+  LoopbackHttpServer proxy([](const ReceivedRequest&) { return Reply::ok("via proxy"); });
+  HttpClientOptions options = test_options();
+  options.proxy = proxy.url("");
+  CurlMultiClient client(io_, options);
+  auto r = round_trip(client, make_request("GET", "http://monitoring.example.invalid/metrics?x=1"));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->body, "via proxy");
+  const auto got = proxy.requests().at(0);
+  EXPECT_EQ(got.target, "http://monitoring.example.invalid/metrics?x=1");
+  EXPECT_EQ(got.header("Host"), "monitoring.example.invalid");
+}
+
+TEST_F(CurlMultiClientTest, NoProxyHostsBypassTheProxy) {
+  LoopbackHttpServer proxy([](const ReceivedRequest&) { return Reply::ok("via proxy"); });
+  LoopbackHttpServer direct([](const ReceivedRequest&) { return Reply::ok("direct"); });
+  HttpClientOptions options = test_options();
+  options.proxy = proxy.url("");
+  options.no_proxy = "169.254.169.254,127.0.0.1";
+  CurlMultiClient client(io_, options);
+  auto r = round_trip(client, make_request("GET", direct.url("/latest/api/token")));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->body, "direct");
+  EXPECT_EQ(proxy.requests_received(), 0u);
+  EXPECT_EQ(direct.requests().at(0).target, "/latest/api/token");
+}
+
+TEST_F(CurlMultiClientTest, TlsHandshakeFailureIsNetworkError) {
+  // A peer that answers the ClientHello with plain text, accepted on the client's own loop.
+  using boost::asio::ip::tcp;
+  tcp::acceptor acceptor(io_, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  tcp::socket peer(io_);
+  const std::string garbage = "this is not TLS\r\n\r\n";
+  acceptor.async_accept(peer, [&](const boost::system::error_code& ec) {
+    if (ec) return;
+    boost::asio::async_write(peer, boost::asio::buffer(garbage), [&](const boost::system::error_code&, std::size_t) {
+      boost::system::error_code ignored;
+      peer.close(ignored);
+    });
+  });
+  CurlMultiClient client(io_, test_options());
+  Request req = make_request("GET", "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/");
+  req.total_timeout = 10s;
+  auto r = round_trip(client, std::move(req));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kNetwork) << r.error().to_string();
 }
 
 TEST_F(CurlMultiClientTest, SlowRequestDoesNotBlockTheLoop) {
