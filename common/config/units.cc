@@ -62,12 +62,11 @@ constexpr std::array<Unit, 10> kSizeUnits{{
 
 Error duration_error(std::string_view text) {
   return Error(ErrorCode::kParse,
-               "expected a duration like \"10s\", got " + quoted(text) + " (units: ms, s, m, h, d)");
+               "expected a duration like \"10s\", got " + quoted(text));
 }
 
 Error size_error(std::string_view text) {
-  return Error(ErrorCode::kParse, "expected a size like \"64MiB\", got " + quoted(text) +
-                                      " (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
+  return Error(ErrorCode::kParse, "expected a size like \"64MiB\", got " + quoted(text));
 }
 
 }  // namespace
