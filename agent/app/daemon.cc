@@ -1,0 +1,243 @@
+#include "agent/app/daemon.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/app/runtime.h"
+#include "agent/config/agent_config.h"
+#include "common/clock/clock.h"
+#include "common/event/scheduler.h"
+#include "common/event/sd_notify.h"
+#include "common/log/log.h"
+
+namespace agent {
+namespace {
+
+constexpr auto kStatusLogPeriod = std::chrono::minutes(10);
+
+void print_diagnostics(const ConfigLoad& load) {
+  for (const auto& w : load.warnings) std::fprintf(stderr, "warning: %s\n", w.to_string().c_str());
+  for (const auto& e : load.errors) std::fprintf(stderr, "error: %s\n", e.to_string().c_str());
+}
+
+void setup_logging(const std::string& level) {
+  common::log::LogOptions lo;
+  lo.level = level;
+  lo.journald = std::getenv("JOURNAL_STREAM") != nullptr;
+  common::log::setup(lo);
+}
+
+// Loads and reports a config; nullopt (after printing why) when it has errors.
+std::optional<AgentConfig> load_or_report(const std::string& path, const common::Environment& env) {
+  ConfigLoad load = load_config_file(path, env);
+  print_diagnostics(load);
+  if (!load.errors.empty() || !load.config) {
+    std::fprintf(stderr, "%s: %zu error(s); trailwatch validate --config %s lists them again\n", path.c_str(),
+                 load.errors.size(), path.c_str());
+    return std::nullopt;
+  }
+  return std::move(load.config);
+}
+
+class Daemon {
+ public:
+  Daemon(std::string config_path, const common::Environment& env, AgentConfig config)
+      : config_path_(std::move(config_path)),
+        env_(env),
+        config_(std::move(config)),
+        scheduler_(io_),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        notifier_(common::SystemdNotifier::from_environment()),
+        watchdog_(scheduler_, [this] { return clock_.steady_now(); }),
+        status_timer_(scheduler_, [this] { return clock_.steady_now(); }) {}
+
+  int run() {
+    if (auto st = ensure_directory(config_.agent.state_dir); !st.ok()) {
+      spdlog::critical("agent.state_dir: {}", st.error().to_string());
+      return kExitFailure;
+    }
+    auto rt = Runtime::build(config_, clock_, scheduler_);
+    if (!rt.ok()) {
+      spdlog::critical("cannot start: {}", rt.error().to_string());
+      return rt.error().code() == common::ErrorCode::kConfig ? kExitConfig : kExitFailure;
+    }
+    runtime_ = std::move(*rt);
+    runtime_->start();
+    wait_for_signal();
+
+    if (auto period = common::SystemdNotifier::watchdog_period_from_environment()) {
+      watchdog_.start(*period, [this] { (void)notifier_.notify("WATCHDOG=1"); }, std::chrono::nanoseconds(0));
+    }
+    status_timer_.start(kStatusLogPeriod, [this] { spdlog::info("status: {}", runtime_->status_line()); },
+                        kStatusLogPeriod);
+    spdlog::info("trailwatch {} running (config {}): {}", TRAILWATCH_VERSION, config_path_, runtime_->describe());
+    (void)notifier_.notify(fmt::format("READY=1\nSTATUS={}\nMAINPID={}", runtime_->describe(), ::getpid()));
+
+    io_.run();
+    spdlog::info("trailwatch stopped: {}", runtime_ ? runtime_->status_line() : std::string("no runtime"));
+    return exit_code_;
+  }
+
+ private:
+  void wait_for_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) noexcept {
+      if (ec) return;
+      try {
+        if (signo == SIGHUP) {
+          reload();
+          wait_for_signal();
+        } else {
+          begin_stop(signo);
+        }
+      } catch (const std::exception& e) {
+        spdlog::critical("signal handling failed: {}", e.what());
+        exit_code_ = kExitFailure;
+        io_.stop();
+      }
+    });
+  }
+
+  void reload() {
+    spdlog::info("SIGHUP: reloading {}", config_path_);
+    (void)notifier_.notify("RELOADING=1");
+    ConfigLoad load = load_config_file(config_path_, env_);
+    for (const auto& w : load.warnings) spdlog::warn("config: {}", w.to_string());
+    if (!load.errors.empty() || !load.config) {
+      for (const auto& e : load.errors) spdlog::error("config: {}", e.to_string());
+      spdlog::error("reload rejected: {} error(s); keeping the running configuration", load.errors.size());
+      (void)notifier_.notify("READY=1");
+      return;
+    }
+    if (auto st = ensure_directory(load.config->agent.state_dir); !st.ok()) {
+      spdlog::error("reload rejected: agent.state_dir: {}; keeping the running configuration", st.error().to_string());
+      (void)notifier_.notify("READY=1");
+      return;
+    }
+    // Stop the old pipelines first so the two never write at once, then build the new ones.
+    runtime_->stop_sources();
+    runtime_->flush([] {});
+    auto rt = Runtime::build(*load.config, clock_, scheduler_);
+    if (!rt.ok()) {
+      spdlog::error("reload rejected: {}; keeping the running configuration", rt.error().to_string());
+      runtime_->reopen_outputs();
+      runtime_->start();
+      (void)notifier_.notify("READY=1");
+      return;
+    }
+    runtime_ = std::move(*rt);
+    config_ = std::move(*load.config);
+    common::log::set_level(to_string(config_.agent.log_level));
+    runtime_->start();
+    spdlog::info("reload applied: {}", runtime_->describe());
+    (void)notifier_.notify(fmt::format("READY=1\nSTATUS={}", runtime_->describe()));
+  }
+
+  void begin_stop(int signo) {
+    if (stopping_) {
+      spdlog::warn("second {} while stopping: exiting now without waiting for the flush", strsignal(signo));
+      exit_code_ = kExitFailure;
+      io_.stop();
+      return;
+    }
+    stopping_ = true;
+    spdlog::info("{}: stopping (flush deadline {} ms)", strsignal(signo), config_.agent.shutdown_timeout.count());
+    (void)notifier_.notify("STOPPING=1");
+    runtime_->stop_sources();
+    watchdog_.stop();
+    status_timer_.stop();
+    wait_for_signal();  // a second signal cuts the flush short
+    const common::TimerId deadline = scheduler_.schedule_after(config_.agent.shutdown_timeout, [this] {
+      spdlog::warn("flush did not finish within agent.shutdown_timeout; exiting with records pending");
+      finish();
+    });
+    runtime_->flush([this, deadline] {
+      scheduler_.cancel(deadline);
+      finish();
+    });
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    signals_.cancel();
+    io_.stop();
+  }
+
+  std::string config_path_;
+  const common::Environment& env_;
+  AgentConfig config_;
+  boost::asio::io_context io_;
+  common::SystemClock clock_;
+  common::AsioScheduler scheduler_;
+  boost::asio::signal_set signals_;
+  common::SystemdNotifier notifier_;
+  common::PeriodicTimer watchdog_;
+  common::PeriodicTimer status_timer_;
+  std::unique_ptr<Runtime> runtime_;
+  bool stopping_ = false;
+  bool finished_ = false;
+  int exit_code_ = kExitOk;
+};
+
+}  // namespace
+
+int run_daemon(const std::string& config_path, const common::Environment& env) {
+  setup_logging("info");
+  auto config = load_or_report(config_path, env);
+  if (!config) return kExitConfig;
+  setup_logging(std::string(to_string(config->agent.log_level)));
+  std::signal(SIGPIPE, SIG_IGN);
+  Daemon daemon(config_path, env, std::move(*config));
+  return daemon.run();
+}
+
+int run_once(const std::string& config_path, const common::Environment& env) {
+  setup_logging("warn");
+  auto config = load_or_report(config_path, env);
+  if (!config) return kExitConfig;
+  boost::asio::io_context io;
+  common::SystemClock clock;
+  common::AsioScheduler scheduler(io);
+  RuntimeOptions options;
+  options.force_local_stdout = true;
+  auto rt = Runtime::build(*config, clock, scheduler, options);
+  if (!rt.ok()) {
+    std::fprintf(stderr, "error: %s\n", rt.error().to_string().c_str());
+    return kExitFailure;
+  }
+  Runtime& runtime = **rt;
+  if (runtime.metrics() != nullptr) {
+    // Rates need two reads: prime now, read again after a short gap (at most one interval).
+    runtime.metrics()->start();
+    runtime.metrics()->stop();
+    const auto gap = std::min<std::chrono::milliseconds>(config->metrics.interval, std::chrono::seconds(1));
+    scheduler.schedule_after(gap, [&runtime] { runtime.metrics()->tick(); });
+  }
+  io.run();
+  bool flushed = false;
+  runtime.flush([&flushed] { flushed = true; });
+  io.run();
+  std::fprintf(stderr, "once: %s\n", runtime.status_line().c_str());
+  return flushed ? kExitOk : kExitFailure;
+}
+
+int run_validate(const std::string& config_path, const common::Environment& env, bool print_effective) {
+  ConfigLoad load = load_config_file(config_path, env);
+  print_diagnostics(load);
+  if (!load.errors.empty() || !load.config) {
+    std::fprintf(stderr, "%s: invalid, %zu error(s)\n", config_path.c_str(), load.errors.size());
+    return kExitConfig;
+  }
+  if (print_effective) std::fputs(dump_effective_config(*load.config).c_str(), stdout);
+  std::fprintf(stderr, "%s: valid%s\n", config_path.c_str(),
+               load.warnings.empty() ? "" : fmt::format(" ({} warning(s))", load.warnings.size()).c_str());
+  return kExitOk;
+}
+
+}  // namespace agent

@@ -1,0 +1,47 @@
+// Runtime: the pipelines and outputs built from one AgentConfig. SIGHUP builds a new Runtime from
+// the new config and swaps it in only once it was built without error.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "agent/app/metrics_pipeline.h"
+#include "agent/config/agent_config.h"
+#include "agent/sinks/local_sink.h"
+#include "common/clock/clock.h"
+#include "common/event/scheduler.h"
+#include "common/result/result.h"
+
+namespace agent {
+
+struct RuntimeOptions {
+  bool force_local_stdout = false;  // `once`: print everything to stdout whatever the outputs say
+};
+
+class Runtime {
+ public:
+  static common::Result<std::unique_ptr<Runtime>> build(const AgentConfig& config, const common::Clock& clock,
+                                                        common::Scheduler& scheduler, RuntimeOptions options = {});
+  ~Runtime();
+
+  void start();                               // sources begin producing
+  void stop_sources();                        // no new records; pending ones stay
+  void flush(std::function<void()> done);     // hand pending records to their outputs
+  void reopen_outputs();                      // after logrotate
+  std::string describe() const;               // one line for the startup log and STATUS=
+  std::string status_line() const;            // counters, for the periodic status log
+
+  MetricsPipeline* metrics() { return metrics_.get(); }
+
+ private:
+  Runtime() = default;
+  std::unique_ptr<LocalSink> local_;
+  std::unique_ptr<MetricOutput> metric_output_;
+  std::unique_ptr<MetricsPipeline> metrics_;
+};
+
+// Creates dir and its parents (mode 0750) if missing; an error names the path and the reason.
+common::Status ensure_directory(const std::string& dir);
+
+}  // namespace agent

@@ -1,0 +1,31 @@
+#include "agent/sinks/metric_json.h"
+
+#include "common/clock/time_format.h"
+
+namespace agent {
+
+nlohmann::json metric_datum_json(const MetricSample& sample, int storage_resolution) {
+  nlohmann::json datum = nlohmann::json::object();
+  datum["MetricName"] = sample.name;
+  if (sample.dim_count > 0) {
+    nlohmann::json dims = nlohmann::json::array();
+    for (std::size_t i = 0; i < sample.dim_count; ++i) {
+      dims.push_back({{"Name", sample.dims[i].name}, {"Value", sample.dims[i].value}});
+    }
+    datum["Dimensions"] = std::move(dims);
+  }
+  datum["Timestamp"] = common::format_iso8601(sample.time, false);
+  datum["Value"] = sample.value;
+  datum["Unit"] = unit_name(sample.unit);
+  datum["StorageResolution"] = storage_resolution;
+  return datum;
+}
+
+nlohmann::json put_metric_data_json(std::string_view metric_namespace, std::span<const MetricSample> samples,
+                                    int storage_resolution) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const MetricSample& s : samples) data.push_back(metric_datum_json(s, storage_resolution));
+  return {{"Namespace", metric_namespace}, {"MetricData", std::move(data)}};
+}
+
+}  // namespace agent

@@ -1,0 +1,20 @@
+// The PutMetricData request as JSON, with the API's own member names (Namespace, MetricData[],
+// MetricName, Dimensions[{Name,Value}], Timestamp, Value, Unit, StorageResolution). The local sink
+// shows it; the CloudWatch encoder sends the same datums in the query protocol.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/pipeline/metric_sample.h"
+
+namespace agent {
+
+nlohmann::json metric_datum_json(const MetricSample& sample, int storage_resolution);
+
+nlohmann::json put_metric_data_json(std::string_view metric_namespace, std::span<const MetricSample> samples,
+                                    int storage_resolution);
+
+}  // namespace agent
