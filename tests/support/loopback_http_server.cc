@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <istream>
 
 #include <boost/asio/read.hpp>
@@ -87,7 +88,10 @@ class LoopbackHttpServer::Session : public std::enable_shared_from_this<Session>
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos) return send_simple(400);
       common::http::Header h{std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))};
-      if (iequals(h.name, "Content-Length")) content_length = std::stoul(h.value);
+      if (iequals(h.name, "Content-Length")) {
+        const auto [end, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), content_length);
+        if (ec != std::errc() || end != h.value.data() + h.value.size()) return send_simple(400);
+      }
       if (iequals(h.name, "Transfer-Encoding")) return send_simple(501);  // chunked bodies: not needed yet
       request_.headers.push_back(std::move(h));
     }
