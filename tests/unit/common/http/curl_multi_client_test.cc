@@ -203,6 +203,7 @@ TEST_F(CurlMultiClientTest, TwentyConcurrentRequestsAllComplete) {
   }
   EXPECT_EQ(server.requests_received(), static_cast<std::size_t>(kCount));
   EXPECT_LE(server.connections_accepted(), 4u) << "max_connections_per_host";
+  EXPECT_EQ(client.stats().connections_opened, server.connections_accepted());
   EXPECT_EQ(client.in_flight(), 0u);
 }
 
@@ -413,6 +414,29 @@ TEST_F(CurlMultiClientTest, NoProxyHostsBypassTheProxy) {
   EXPECT_EQ(r->body, "direct");
   EXPECT_EQ(proxy.requests_received(), 0u);
   EXPECT_EQ(direct.requests().at(0).target, "/latest/api/token");
+}
+
+TEST_F(CurlMultiClientTest, HeadersComeFromTheFinalResponseOnly) {
+  // A hand-written peer on the client's loop: an interim 100 Continue, then the final response with a
+  // folded header line. The peer keeps the socket open so nothing races the client's read.
+  using boost::asio::ip::tcp;
+  tcp::acceptor acceptor(io_, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  tcp::socket peer(io_);
+  const std::string wire =
+      "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nContent-Length: 2\r\nX-Folded: first\r\n  second\r\nX-Final:yes\r\n\r\nok";
+  acceptor.async_accept(peer, [&](const boost::system::error_code& ec) {
+    if (!ec) boost::asio::async_write(peer, boost::asio::buffer(wire), [](const boost::system::error_code&, std::size_t) {});
+  });
+  CurlMultiClient client(io_, test_options());
+  auto r = round_trip(client, make_request("POST", "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/", "x"));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_FALSE(r->header("X-Interim").has_value());
+  EXPECT_EQ(r->header("X-Folded"), "first second");
+  EXPECT_EQ(r->header("X-Final"), "yes");
+  EXPECT_EQ(r->headers.size(), 3u);
 }
 
 TEST_F(CurlMultiClientTest, TlsHandshakeFailureIsNetworkError) {
