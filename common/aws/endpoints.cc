@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/aws/sigv4.h"
+
 namespace common::aws {
 namespace {
 
@@ -150,6 +152,7 @@ common::Result<Endpoint> resolve_endpoint(Service service, std::string_view regi
     auto url = normalize_override(options.override_url);
     if (!url.ok()) return std::move(url).error();
     ep.url = std::move(*url);
+    ep.overridden = true;
     return ep;
   }
 
@@ -180,6 +183,31 @@ common::Result<Endpoint> resolve_endpoint(Service service, std::string_view regi
   }
   ep.url = "https://" + host;
   return ep;
+}
+
+common::Result<std::string> s3_object_url(const Endpoint& s3_endpoint, std::string_view bucket, std::string_view key, bool force_path_style) {
+  auto alnum = [](char c) { return is_lower_alpha(c) || is_digit(c); };
+  const bool bucket_ok = bucket.size() >= 3 && bucket.size() <= 63 && alnum(bucket.front()) && alnum(bucket.back()) &&
+                         std::all_of(bucket.begin(), bucket.end(),
+                                     [&](char c) { return alnum(c) || c == '.' || c == '-'; });
+  if (!bucket_ok) {
+    return common::Error(common::ErrorCode::kInvalidArgument,
+                         "invalid S3 bucket name \"" + std::string(bucket) + "\": 3-63 of a-z 0-9 . -");
+  }
+  while (!key.empty() && key.front() == '/') key.remove_prefix(1);
+  if (key.empty()) return common::Error(common::ErrorCode::kInvalidArgument, "empty S3 object key");
+  auto scheme_end = s3_endpoint.url.find("://");
+  if (scheme_end == std::string::npos) {
+    return common::Error(common::ErrorCode::kInvalidArgument, "S3 endpoint url has no scheme: " + s3_endpoint.url);
+  }
+  const std::string scheme = s3_endpoint.url.substr(0, scheme_end);
+  const std::string host = s3_endpoint.url.substr(scheme_end + 3);
+  const std::string encoded_key = uri_encode(key, /*encode_slash=*/false);
+  const bool dotted_tls = scheme == "https" && bucket.find('.') != std::string_view::npos;
+  if (force_path_style || s3_endpoint.overridden || dotted_tls) {
+    return s3_endpoint.url + "/" + std::string(bucket) + "/" + encoded_key;
+  }
+  return scheme + "://" + std::string(bucket) + "." + host + "/" + encoded_key;
 }
 
 std::optional<std::string_view> region_display_name(std::string_view region) {

@@ -402,6 +402,15 @@ common::Status SigV4Signer::sign(common::http::Request& req, const Credentials& 
     req.headers.push_back({"X-Amz-Security-Token", creds.session_token});
   }
 
+  if (!p.precomputed_payload_hash.empty() &&
+      (p.precomputed_payload_hash.size() != 64 ||
+       !std::all_of(p.precomputed_payload_hash.begin(), p.precomputed_payload_hash.end(),
+                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))) {
+    return Error(ErrorCode::kInvalidArgument, "sigv4: precomputed payload hash is not 64 lowercase hex digits");
+  }
+  const auto body_hash = [&] {
+    return p.precomputed_payload_hash.empty() ? sha256_hex(req.body) : p.precomputed_payload_hash;
+  };
   std::string payload_hash;
   if (p.s3_path_rules || p.sign_body_hash_header) {
     const auto* existing = find_local(req.headers, "x-amz-content-sha256");
@@ -410,12 +419,12 @@ common::Status SigV4Signer::sign(common::http::Request& req, const Credentials& 
                      v.substr(0, kStreamingPrefix.size()) == kStreamingPrefix)) {
       payload_hash = std::string(v);  // caller chose a special payload mode: sign it as given
     } else {
-      payload_hash = sha256_hex(req.body);
+      payload_hash = body_hash();
       remove_header(req.headers, "x-amz-content-sha256");
       req.headers.push_back({"x-amz-content-sha256", payload_hash});
     }
   } else {
-    payload_hash = sha256_hex(req.body);
+    payload_hash = body_hash();
   }
 
   // name -> values in the order sent; std::map keeps names sorted.

@@ -21,17 +21,17 @@
 namespace common::aws {
 
 struct Credentials {
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;                // empty for long-term keys
-  std::optional<common::WallTime> expiration;  // nullopt = never expires
-  std::string source;                       // which provider produced them ("env", "imds", ...)
+  std::string access_key_id{};
+  std::string secret_access_key{};
+  std::string session_token{};                   // empty for long-term keys
+  std::optional<common::WallTime> expiration{};  // nullopt = never expires
+  std::string source{};                          // which provider produced them ("env", "imds", ...)
 };
 
 struct SigningParams {
-  std::string region;   // signing region, e.g. "us-east-1"
-  std::string service;  // signing name, e.g. "monitoring"
-  common::WallTime time;  // the (skew-corrected) time to sign at; X-Amz-Date is derived from it
+  std::string region{};   // signing region, e.g. "us-east-1"
+  std::string service{};  // signing name, e.g. "monitoring"
+  common::WallTime time{};  // the (skew-corrected) time to sign at; X-Amz-Date is derived from it
   // S3: sign the path as sent (encode once, no dot-segment removal or "//" collapse) and add
   // x-amz-content-sha256.
   bool s3_path_rules = false;
@@ -40,6 +40,9 @@ struct SigningParams {
   // Add X-Amz-Security-Token after signing so it is not part of SignedHeaders (suite case
   // post-sts-header-after; a few services want this). Default: the token is signed.
   bool session_token_after_signing = false;
+  // Hex SHA-256 of the body when the caller already has it (the S3 sink hashes the object for
+  // x-amz-checksum-sha256 anyway); empty = hash req.body here.
+  std::string precomputed_payload_hash{};
 };
 
 // The intermediate strings, for tests and debugging. Contains no secret material.

@@ -32,6 +32,7 @@ TEST(EndpointsTest, CommercialDefaults) {
   EXPECT_EQ(ep->signing_region, "eu-west-1");
   EXPECT_EQ(ep->signing_name, "monitoring");
   EXPECT_EQ(ep->partition, "aws");
+  EXPECT_FALSE(ep->overridden);
   EXPECT_EQ(url_of(Service::kCloudTrailData, "us-east-1"), "https://cloudtrail-data.us-east-1.amazonaws.com");
   EXPECT_EQ(url_of(Service::kCloudWatchLogs, "ap-southeast-2"), "https://logs.ap-southeast-2.amazonaws.com");
   EXPECT_EQ(url_of(Service::kSts, "us-west-2"), "https://sts.us-west-2.amazonaws.com");
@@ -77,6 +78,7 @@ TEST(EndpointsTest, OverrideWins) {
   auto ep = resolve_endpoint(Service::kSns, "us-east-1", {true, true, "http://127.0.0.1:4566/"});
   ASSERT_TRUE(ep.ok());
   EXPECT_EQ(ep->url, "http://127.0.0.1:4566");
+  EXPECT_TRUE(ep->overridden);
   EXPECT_EQ(ep->signing_region, "us-east-1");
   EXPECT_EQ(ep->signing_name, "sns");
   EXPECT_FALSE(resolve_endpoint(Service::kSns, "us-east-1", {false, false, "127.0.0.1:4566"}).ok());
@@ -109,6 +111,25 @@ TEST(EndpointsTest, Partitions) {
   EXPECT_EQ(common::aws::partition_of("eusc-de-east-1"), "aws-eusc");
   EXPECT_EQ(url_of(Service::kSts, "us-iso-east-1"), "https://sts.us-iso-east-1.c2s.ic.gov");
   EXPECT_FALSE(resolve_endpoint(Service::kSts, "us-iso-east-1", {false, true, ""}).ok());
+}
+
+TEST(EndpointsTest, S3ObjectUrls) {
+  auto ep = resolve_endpoint(Service::kS3, "us-east-1");
+  ASSERT_TRUE(ep.ok());
+  const std::string key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/06/01/x_20260601T1205Z_k3J9.json.gz";
+  EXPECT_EQ(common::aws::s3_object_url(*ep, "amzn-s3-demo-bucket", key).value_or(""),
+            "https://amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com/" + key);
+  EXPECT_EQ(common::aws::s3_object_url(*ep, "amzn-s3-demo-bucket", key, true).value_or(""),
+            "https://s3.us-east-1.amazonaws.com/amzn-s3-demo-bucket/" + key);
+  EXPECT_EQ(common::aws::s3_object_url(*ep, "my.dotted.bucket", "a b$c").value_or(""),
+            "https://s3.us-east-1.amazonaws.com/my.dotted.bucket/a%20b%24c");
+  auto local = resolve_endpoint(Service::kS3, "us-east-1", {false, false, "http://127.0.0.1:9000"});
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(common::aws::s3_object_url(*local, "bucket", "/k").value_or(""), "http://127.0.0.1:9000/bucket/k");
+  for (const char* bad : {"ab", "Bucket", "-bucket", "bucket-", "bu_cket", ""}) {
+    EXPECT_FALSE(common::aws::s3_object_url(*ep, bad, "k").ok()) << bad;
+  }
+  EXPECT_FALSE(common::aws::s3_object_url(*ep, "bucket", "").ok());
 }
 
 TEST(EndpointsTest, RegionDisplayNames) {

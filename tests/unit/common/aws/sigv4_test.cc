@@ -342,6 +342,67 @@ TEST(SigV4Test, S3DocumentationPutObjectVector) {
   EXPECT_EQ(again.authorization, debug.authorization);
 }
 
+// aws-wire-trail-sinks.md §2.5: S3 PutObject of a CloudTrail-format file. The body enters only
+// through x-amz-content-sha256, so the precomputed hash stands in for the 442 gzip bytes.
+TEST(SigV4Test, S3PutObjectSinksSpecExample) {
+  Request req;
+  req.method = "PUT";
+  req.url =
+      "https://amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com/AWSLogs/111122223333/CloudTrail/us-east-1/2026/06/01/"
+      "111122223333_CloudTrail_us-east-1_20260601T1205Z_k3J9xQ2mV7pL0aZt.json.gz";
+  req.headers = {{"Content-Type", "application/json"},
+                 {"Content-Encoding", "gzip"},
+                 {"Content-Length", "442"},
+                 {"Content-MD5", "609yyQS7dE4PI+HEjIJ5qQ=="},
+                 {"If-None-Match", "*"},
+                 {"x-amz-acl", "bucket-owner-full-control"},
+                 {"x-amz-checksum-sha256", "P9antcwJEGkaxY9R+7ZwnOlJJ+k9cUtoYW2xoi9DjD4="},
+                 {"x-amz-server-side-encryption", "aws:kms"},
+                 {"x-amz-server-side-encryption-aws-kms-key-id",
+                  "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}};
+  SigningParams params{"us-east-1", "s3", parse_amz_date("20260601T120512Z")};
+  params.s3_path_rules = true;
+  params.precomputed_payload_hash = "3fd6a7b5cc0910691ac58f51fbb6709ce94927e93d714b68616db1a22f438c3e";
+  SigV4Signer signer;
+  SigningDebug debug;
+  ASSERT_TRUE(signer.sign(req, {kDocAkid, kDocSecret, "", std::nullopt, "test"}, params, &debug).ok());
+  EXPECT_EQ(debug.authorization,
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260601/us-east-1/s3/aws4_request, "
+            "SignedHeaders=content-encoding;content-length;content-md5;content-type;host;if-none-match;x-amz-acl;"
+            "x-amz-checksum-sha256;x-amz-content-sha256;x-amz-date;x-amz-server-side-encryption;"
+            "x-amz-server-side-encryption-aws-kms-key-id, "
+            "Signature=ea15707045d80d855135741ffff4e26f74ae6599599902c6514a5e10b37c5e2b");
+  bool sent = false;
+  for (const auto& h : req.headers) {
+    if (h.name == "x-amz-content-sha256") sent = h.value == params.precomputed_payload_hash;
+  }
+  EXPECT_TRUE(sent);
+  params.precomputed_payload_hash = "ABC";
+  EXPECT_FALSE(signer.sign(req, {kDocAkid, kDocSecret, "", std::nullopt, "test"}, params).ok());
+}
+
+// aws-wire-trail-sinks.md §3.6 PutAuditEvents example.
+TEST(SigV4Test, PutAuditEventsSinksSpecExample) {
+  Request req;
+  req.method = "POST";
+  req.url =
+      "https://cloudtrail-data.us-east-1.amazonaws.com/PutAuditEvents?channelArn=arn%3Aaws%3Acloudtrail%3Aus-east-"
+      "1%3A111122223333%3Achannel%2F01234567-89ab-cdef-0123-456789abcdef";
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body =
+      R"({"auditEvents":[{"id":"77ecc2a1-4d15-59d3-925d-3d8c7256b829","eventData":"{\"version\":\"1.0\",\"userIdentity\":{\"type\":\"LinuxUser\",\"principalId\":\"auid:1000\"},\"eventSource\":\"auditd.linux\",\"eventName\":\"execve\",\"eventTime\":\"2026-06-01T12:00:00Z\",\"UID\":\"1780315200.123:4711\",\"recipientAccountId\":\"111122223333\"}","eventDataChecksum":"VwUgpymRAxiJLPyz2/6rid443hfF2MTHAxSh3GuEm6o="}]})";
+  SigV4Signer signer;
+  SigningDebug debug;
+  ASSERT_TRUE(signer
+                  .sign(req, {kDocAkid, kDocSecret, "", std::nullopt, "test"},
+                        {"us-east-1", "cloudtrail-data", parse_amz_date("20260601T120512Z")}, &debug)
+                  .ok());
+  EXPECT_EQ(debug.authorization,
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260601/us-east-1/cloudtrail-data/aws4_request, "
+            "SignedHeaders=content-type;host;x-amz-date, "
+            "Signature=7e5a299e42db408af869e4150d0e8f61b2fb0c20e6e0e9468651b673dcd11233");
+}
+
 SigningDebug sign_simple(Request req, SigningParams params = {"us-east-1", "service", parse_amz_date(kSuiteDate)}) {
   SigV4Signer signer;
   SigningDebug debug;
