@@ -423,6 +423,9 @@ void AlarmEvaluator::evaluate(Alarm& alarm, int64_t newest, WallTime eval_time, 
     t.datapoints = d.evaluated;
     t.trigger = alarm.trigger;
     t.actions = actions_for(config, new_state);
+    t.ok_actions = config.ok_actions;
+    t.alarm_actions = config.alarm_actions;
+    t.insufficient_data_actions = config.insufficient_data_actions;
     alarm.last_transition = t;
     out.push_back(std::move(t));
   };
@@ -582,6 +585,9 @@ common::Status AlarmEvaluator::restore_state(std::string_view text) {
         }
         t.trigger = a.trigger;  // the current definition
         t.actions = actions_for(config, t.new_state);
+        t.ok_actions = config.ok_actions;
+        t.alarm_actions = config.alarm_actions;
+        t.insufficient_data_actions = config.insufficient_data_actions;
         if (t.id > a.last_id) return Error(ErrorCode::kParse, "alarm state: \"" + name + "\": transition id > last id");
         a.last_transition = std::move(t);
       }

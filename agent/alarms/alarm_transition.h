@@ -66,7 +66,10 @@ struct AlarmTransition {
   common::WallTime config_updated_time{};   // AlarmConfigurationUpdatedTimestamp
   std::vector<EvaluatedDatapoint> datapoints;  // newest first
   AlarmTrigger trigger;
-  std::vector<std::string> actions;         // SNS topics for new_state (alarm/ok/insufficient_data_actions)
+  std::vector<std::string> actions;         // SNS topics for new_state: one of the three lists below
+  std::vector<std::string> ok_actions;      // the alarm's configured lists, as the notification shows them
+  std::vector<std::string> alarm_actions;
+  std::vector<std::string> insufficient_data_actions;
   bool operator==(const AlarmTransition&) const = default;
 };
 
