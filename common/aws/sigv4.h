@@ -45,7 +45,9 @@ struct SigningParams {
   std::string precomputed_payload_hash{};
 };
 
-// The intermediate strings, for tests and debugging. Contains no secret material.
+// The intermediate strings, for tests and debugging. Never holds the secret key or a derived key;
+// the canonical request does hold the session token, exactly as the request headers do, so treat
+// it like the request itself (do not log it).
 struct SigningDebug {
   std::string canonical_request;
   std::string string_to_sign;
