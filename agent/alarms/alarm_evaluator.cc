@@ -360,23 +360,28 @@ void AlarmEvaluator::evaluate(Alarm& alarm, int64_t newest, WallTime eval_time, 
     d.state = count_breaching(d.evaluated) >= m ? AlarmState::kAlarm : AlarmState::kOk;
     d.reason = threshold_reason(config, d.evaluated, *d.state, fill, fill_breaching);
   } else {
-    // missing / ignore with fewer than N real datapoints: only the real ones count, plus the
-    // "premature transition" rule: ALARM when the oldest real datapoint (within the last N
-    // periods) is at least M periods old, breaching, and every newer one is breaching or missing.
+    // missing / ignore with fewer than N real datapoints: only the real ones are evaluated.
+    //  * M or more breaching -> ALARM; any non-breaching one (and fewer than M breaching) -> OK;
+    //  * all of them breaching but fewer than M: the "premature transition" rule -- ALARM when the
+    //    oldest one is at least M periods old, else INSUFFICIENT_DATA; ignore keeps the state
+    //    instead of either.
     d.evaluated = real;
     const int breaching = count_breaching(real);
-    const bool all_breaching = breaching == real_count;
-    const int oldest_age = real_age.back();
-    const bool premature = all_breaching && oldest_age >= m && oldest_age <= n;
+    const int unknown = n - real_count;
     if (breaching >= m) {
       d.state = AlarmState::kAlarm;
-    } else if (premature) {
-      if (tmd == TreatMissingData::kMissing) d.state = AlarmState::kAlarm;  // ignore: keep the state
-    } else {
+      d.reason = threshold_reason(config, d.evaluated, AlarmState::kAlarm, 0, false);
+    } else if (breaching < real_count) {
       d.state = AlarmState::kOk;
+      d.reason = threshold_reason(config, d.evaluated, AlarmState::kOk, 0, false);
+    } else if (real_age.back() >= m) {
+      if (tmd == TreatMissingData::kMissing) d.state = AlarmState::kAlarm;
+      d.reason = threshold_reason(config, d.evaluated, AlarmState::kAlarm, 0, false);
+    } else {
+      if (tmd == TreatMissingData::kMissing) d.state = AlarmState::kInsufficientData;
+      d.reason = "Insufficient Data: " + count_noun(unknown, "datapoint", "datapoints") + " " +
+                 std::string(was_were(unknown)) + " unknown.";
     }
-    d.reason = threshold_reason(config, d.evaluated, d.state.value_or(alarm.state) == AlarmState::kAlarm
-                                                       ? AlarmState::kAlarm : AlarmState::kOk, 0, false);
   }
 
   // StateReasonData, shaped like CloudWatch's.

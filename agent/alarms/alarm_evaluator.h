@@ -14,9 +14,11 @@
 //    "evaluation_periods") breaching datapoints -> ALARM, fewer -> OK;
 //  * CloudWatch's "evaluation range": each evaluation looks at the last N + 2 periods
 //    (kEvaluationRangeExtraPeriods). With >= N real datapoints in the range the newest N real
-//    ones decide and treat_missing_data is not used; with fewer, all real ones are used and the
-//    rest is filled per treat_missing_data (breaching / notBreaching), or (missing / ignore) left
-//    out, with the "premature ALARM" rule; with none at all: missing -> INSUFFICIENT_DATA,
+//    ones decide and treat_missing_data is not used. With fewer, all real ones are used and
+//    breaching / notBreaching fill up to N; missing / ignore evaluate the real ones only: M
+//    breaching -> ALARM, any non-breaching -> OK, else (all breaching, fewer than M) ALARM when
+//    the oldest is at least M periods old and INSUFFICIENT_DATA otherwise -- ignore keeps the
+//    state instead of those two. With no real datapoint at all: missing -> INSUFFICIENT_DATA,
 //    ignore -> keep state, breaching -> ALARM, notBreaching -> OK;
 //  * audit alarms: a period without events is a datapoint of 0 (from the period the evaluator
 //    started in onwards), not missing;
