@@ -159,9 +159,4 @@ std::string source_dir() {
   return s != nullptr ? s : ".";
 }
 
-std::string binary_path() {
-  const char* s = std::getenv("TRAILWATCH_BINARY");
-  return s != nullptr ? s : "";
-}
-
 }  // namespace tests

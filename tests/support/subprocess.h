@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -67,6 +68,15 @@ class TempDir {
 
 std::string read_file(const std::string& path);
 std::string source_dir();   // TRAILWATCH_SOURCE_DIR
-std::string binary_path();  // TRAILWATCH_BINARY
+// The trailwatch executable: $TRAILWATCH_BINARY, else the path compiled into tests declared NEEDS_BINARY.
+// Inline so the definition is read in the test's own translation unit.
+inline std::string binary_path() {
+  if (const char* s = std::getenv("TRAILWATCH_BINARY"); s != nullptr) return s;
+#ifdef TRAILWATCH_BINARY_PATH
+  return TRAILWATCH_BINARY_PATH;
+#else
+  return "";
+#endif
+}
 
 }  // namespace tests
