@@ -105,8 +105,9 @@ double PeriodAccumulator::value(const Statistic& statistic) const {
         std::sort(values_.begin(), values_.end());
         sorted_ = true;
       }
+      // rank = ceil(p/100 * n); the small slack keeps 99.9% of 1000 at rank 999 despite rounding.
       const auto n = static_cast<double>(values_.size());
-      auto rank = static_cast<size_t>(std::ceil(statistic.percentile / 100.0 * n));
+      auto rank = static_cast<size_t>(std::ceil(statistic.percentile * n / 100.0 - 1e-9));
       rank = std::clamp<size_t>(rank, 1, values_.size());
       return values_[rank - 1];
     }
