@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "agent/parsers/audit_assembler.h"
 
 namespace {
@@ -127,6 +129,15 @@ Json comparable(Json expected) {
   return expected;
 }
 
+std::vector<Json> parse_jsonl(std::istream& in) {
+  std::vector<Json> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(comparable(Json::parse(line)));
+  }
+  return out;
+}
+
 std::vector<agent::AuditEvent> assemble(const std::string& bytes, agent::AuditAssemblerStats* stats) {
   agent::AuditAssemblerOptions options;
   options.auparse_delivery = true;
@@ -165,14 +176,8 @@ TEST(AuditDifferential, EveryCorpusLogMatchesLibauparse) {
     const fs::path rel = fs::relative(log, corpus_dir());
     const fs::path expected_path = corpus_dir() / "expected" / rel.parent_path() / (rel.stem().string() + ".jsonl");
     ASSERT_TRUE(fs::exists(expected_path)) << expected_path;
-    std::vector<Json> expected;
-    {
-      std::ifstream in(expected_path);
-      std::string line;
-      while (std::getline(in, line)) {
-        if (!line.empty()) expected.push_back(comparable(Json::parse(line)));
-      }
-    }
+    std::ifstream expected_in(expected_path);
+    const std::vector<Json> expected = parse_jsonl(expected_in);
     const auto events = assemble(read_bytes(log), nullptr);
     events_total += events.size();
     EXPECT_EQ(events.size(), expected.size()) << rel;
@@ -214,6 +219,64 @@ TEST(AuditDifferential, EveryLineIsAccountedForAndCheckpointReachesTheEnd) {
     EXPECT_EQ(s.lines, lines) << log;
     EXPECT_EQ(records + s.orphan_eoe + s.corrupt_lines, lines) << log;
     EXPECT_EQ(assembler.checkpoint(), std::optional<uint64_t>(bytes.size())) << log;
+  }
+}
+
+// Odd lines that are not in the corpus, read live by libauparse (auparse_dump.py with
+// /usr/bin/python3 and Debian's python3-audit) and by us: same events, same fields.
+TEST(AuditDifferential, OddLinesMatchLibauparseLive) {
+  constexpr const char* kPython = "/usr/bin/python3";
+  const char* root = std::getenv("TRAILWATCH_SOURCE_DIR");
+  const fs::path script = fs::path(root != nullptr ? root : ".") / "tests" / "differential" / "auparse_dump.py";
+  if (access(kPython, X_OK) != 0 || std::system("/usr/bin/python3 -c 'import auparse' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "needs /usr/bin/python3 with the auparse module (Debian python3-audit)";
+  }
+  const std::string log =
+      "node=n1 type=SYSCALL msg=audit(1700000000.001:10): arch=c000003e syscall=59 success=yes key=6B31016B32\n"
+      "node=n2 type=SYSCALL msg=audit(1700000000.001:10): arch=c000003e syscall=2 key=\"plain\" uid=0 uid=1\n"
+      "node=n1 type=EXECVE msg=audit(1700000000.001:10): argc=2 a0=\"sh\" a1_len=4 a1[0]=2D6C a1[1]=61\n"
+      "node=n2 type=PATH msg=audit(1700000000.001:10): item=0 name=2F746D702F6120620A nametype=NORMAL   \n"
+      "node=n1 type=PROCTITLE msg=audit(1700000000.001:10): proctitle=7368002D6C\n"
+      "node=n2 type=EOE msg=audit(1700000000.001:10):\n"
+      "type=EOE msg=audit(1700000000.002:11):\n"
+      "this is not an audit line\n"
+      "\n"
+      "type=AVC msg=audit(1700000000.003:12): avc:  denied  { read write open } for  pid=5 comm=\"a b\" tclass=file\n"
+      "type=SYSCALL msg=audit(1700000000.003:12): arch=c000003e syscall=257 key=(null)\n"
+      "type=USER_AVC msg=audit(1700000000.004:13): pid=1 uid=0 msg='avc:  received policyload notice (seqno=2)  exe=\"/usr/lib/systemd/systemd\" sauid=0'\n"
+      "type=USER_CMD msg=audit(1700000000.005:14): pid=3 uid=1000 msg='cwd=\"/\" cmd=6C73 terminal=pts/0 res=success'\x1dUID=\"u\" AUID=\"u\"\n"
+      "type=DAEMON_CONFIG msg=audit(1700000000.006:15) config changed, auid=0 pid=1 subj= res=success\n"
+      "type=UNKNOWN[1420] msg=audit(1700000000.007:16): subj_apparmor=unconfined\n"
+      "type=UNKNOWN[1334] msg=audit(1700000000.007:17): prog-id=45 op=LOAD\n"
+      "type=SOCKADDR msg=audit(1700000001.000:18): saddr=01002F\x1dSADDR={ fam=local path=/ }\n"
+      "type=CONFIG_CHANGE msg=audit(1700000001.500:19): op=add_rule key=\"k\" list=4 res=1\n"
+      "type=LOGIN msg=audit(1699999999.000:20): pid=1 old auid=4294967295 new auid=0 old ses=1 new ses=2 res=1\n"
+      "type=SYSCALL msg=audit(1700000002.000:21): (a=b c=d: e=f, g='h' x=(none) y=(null)\ttab=1 msg=abc msg=\"q r\"\n"
+      "type=CWD msg=audit(1700000004.000:22): cwd=\"/\"\n"
+      "type=PATH msg=audit(1700000000.003:12): item=0 name=\"late\"\n"
+      "type=USER_LOGIN msg=audit(1700000004.100:23): pid=9 uid=0 msg='op=login id=1000 exe=\"/usr/sbin/sshd\" hostname=h addr=10.0.0.1 terminal=ssh res=failed'";
+  const fs::path tmp = fs::temp_directory_path() / ("audit_odd_" + std::to_string(getpid()) + ".log");
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << log;
+  }
+  const std::string command = std::string(kPython) + " " + script.string() + " " + tmp.string();
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  ASSERT_EQ(pclose(pipe), 0) << command;
+  fs::remove(tmp);
+
+  std::istringstream in(output);
+  const std::vector<Json> theirs = parse_jsonl(in);
+  const auto ours = assemble(log, nullptr);
+  ASSERT_GE(theirs.size(), 15u);
+  ASSERT_EQ(ours.size(), theirs.size()) << output;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_EQ(event_json(ours[i]), theirs[i]) << "event " << i;
   }
 }
 
