@@ -1,0 +1,236 @@
+#include "agent/pipeline/checkpoint_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace agent {
+namespace {
+
+constexpr int kFormatVersion = 1;
+
+common::Error sys_error(int err, std::string_view what, std::string_view path) {
+  const common::ErrorCode code = (err == ENOENT || err == ENOTDIR) ? common::ErrorCode::kNotFound
+                                 : (err == EACCES || err == EPERM) ? common::ErrorCode::kPermissionDenied
+                                                                   : common::ErrorCode::kIo;
+  return common::Error(code, fmt::format("{} {}: {}", what, path, std::strerror(err)));
+}
+
+common::Result<std::string> read_whole(const std::string& path) {
+  int fd = -1;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return sys_error(errno, "open", path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return sys_error(err, "read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+common::Status write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(errno, "write", path);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+std::vector<CheckpointEntry> sorted(std::vector<CheckpointEntry> v) {
+  std::sort(v.begin(), v.end(), [](const CheckpointEntry& a, const CheckpointEntry& b) {
+    return std::tie(a.path, a.key.device, a.key.inode, a.key.fingerprint.length, a.key.fingerprint.hash) <
+           std::tie(b.path, b.key.device, b.key.inode, b.key.fingerprint.length, b.key.fingerprint.hash);
+  });
+  return v;
+}
+
+// Throws nlohmann::json exceptions on a wrong shape; the caller catches.
+std::vector<CheckpointEntry> parse_entries(const std::string& text) {
+  const nlohmann::json doc = nlohmann::json::parse(text);
+  if (!doc.is_object() || doc.at("version").get<int>() != kFormatVersion) {
+    throw std::runtime_error("unsupported checkpoint format version");
+  }
+  std::vector<CheckpointEntry> out;
+  for (const nlohmann::json& f : doc.at("files")) {
+    CheckpointEntry e;
+    e.path = f.at("path").get<std::string>();
+    e.key.device = f.at("device").get<uint64_t>();
+    e.key.inode = f.at("inode").get<uint64_t>();
+    const nlohmann::json& fp = f.at("fingerprint");
+    e.key.fingerprint.length = fp.at("length").get<uint32_t>();
+    if (e.key.fingerprint.length > kFingerprintBytes) throw std::runtime_error("fingerprint length out of range");
+    const std::string hash = fp.at("fnv1a64").get<std::string>();
+    std::size_t used = 0;
+    e.key.fingerprint.hash = std::stoull(hash, &used, 16);
+    if (used != hash.size() || hash.empty()) throw std::runtime_error("fingerprint hash is not hex");
+    e.offset = f.at("offset").get<uint64_t>();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckpointStore::CheckpointStore(std::string state_dir, const common::Clock& clock, CheckpointStoreOptions options)
+    : state_dir_(std::move(state_dir)), clock_(clock), options_(std::move(options)) {
+  file_path_ = state_dir_;
+  if (!file_path_.empty() && file_path_.back() != '/') file_path_ += '/';
+  file_path_ += options_.file_name;
+}
+
+common::Result<CheckpointLoad> CheckpointStore::load() {
+  entries_.clear();
+  dirty_ = false;
+  // A temp file is what a crash during commit() leaves; the real file is still the last good one.
+  if (::unlink(temp_path().c_str()) == 0) {
+    spdlog::info("checkpoints: removed {} left by an interrupted write", temp_path());
+  }
+  auto text = read_whole(file_path_);
+  if (!text.ok()) {
+    if (text.error().code() == common::ErrorCode::kNotFound) {
+      spdlog::warn("checkpoints: no {} yet; audit files are read from the beginning of the current files",
+                   file_path_);
+      return CheckpointLoad::kMissing;
+    }
+    return std::move(text).error().wrap("loading checkpoints");
+  }
+  try {
+    for (CheckpointEntry& e : parse_entries(*text)) {
+      const FileKey key = e.key;
+      entries_[key] = std::move(e);
+    }
+  } catch (const std::exception& ex) {
+    entries_.clear();
+    const std::string aside = file_path_ + ".corrupt";
+    const bool moved = ::rename(file_path_.c_str(), aside.c_str()) == 0;
+    spdlog::warn("checkpoints: {} is corrupt ({}); {}; audit files are read from the beginning of the current files",
+                 file_path_, ex.what(), moved ? "kept as " + aside : std::string("left in place"));
+    return CheckpointLoad::kCorrupt;
+  }
+  return CheckpointLoad::kLoaded;
+}
+
+void CheckpointStore::set(const FileKey& key, std::string_view path, uint64_t offset) {
+  auto [it, inserted] = entries_.try_emplace(key);
+  CheckpointEntry& e = it->second;
+  if (!inserted && e.offset == offset && e.path == path) return;
+  e.key = key;
+  e.path.assign(path);
+  e.offset = offset;
+  dirty_ = true;
+}
+
+bool CheckpointStore::erase(const FileKey& key) {
+  if (entries_.erase(key) == 0) return false;
+  dirty_ = true;
+  return true;
+}
+
+std::optional<CheckpointEntry> CheckpointStore::find(const FileKey& key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<CheckpointEntry> CheckpointStore::entries_for(std::string_view path) const {
+  std::vector<CheckpointEntry> out;
+  for (const auto& [key, e] : entries_) {
+    if (e.path == path) out.push_back(e);
+  }
+  return sorted(std::move(out));
+}
+
+std::vector<CheckpointEntry> CheckpointStore::entries() const {
+  std::vector<CheckpointEntry> out;
+  out.reserve(entries_.size());
+  for (const auto& [key, e] : entries_) out.push_back(e);
+  return sorted(std::move(out));
+}
+
+std::string CheckpointStore::serialize() const {
+  nlohmann::json files = nlohmann::json::array();
+  for (const CheckpointEntry& e : entries()) {
+    files.push_back({{"path", e.path},
+                     {"device", e.key.device},
+                     {"inode", e.key.inode},
+                     {"fingerprint",
+                      {{"length", e.key.fingerprint.length},
+                       {"fnv1a64", fmt::format("{:016x}", e.key.fingerprint.hash)}}},
+                     {"offset", e.offset}});
+  }
+  nlohmann::json doc = {{"version", kFormatVersion}, {"files", std::move(files)}};
+  return doc.dump(2) + "\n";
+}
+
+common::Status CheckpointStore::commit(bool force) {
+  if (!dirty_) return {};
+  const common::SteadyTime now = clock_.steady_now();
+  if (!force && last_write_ && now - *last_write_ < options_.min_commit_interval) {
+    ++stats_.deferred_commits;
+    return {};
+  }
+  const std::string text = serialize();
+  const std::string tmp = temp_path();
+  auto fail = [&](common::Error error) -> common::Status {
+    ++stats_.failed_commits;
+    return error.wrap("committing checkpoints to " + file_path_);
+  };
+
+  int fd = -1;
+  do {
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return fail(sys_error(errno, "open", tmp));
+  common::Status written = write_all(fd, text, tmp);
+  if (written.ok() && ::fsync(fd) != 0) written = sys_error(errno, "fsync", tmp);
+  if (::close(fd) != 0 && written.ok()) written = sys_error(errno, "close", tmp);
+  if (!written.ok()) {
+    ::unlink(tmp.c_str());
+    return fail(std::move(written).error());
+  }
+  if (::rename(tmp.c_str(), file_path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(sys_error(err, "rename", tmp));
+  }
+  // The rename is durable only once the directory entry is.
+  const std::string dir = state_dir_.empty() ? std::string(".") : state_dir_;
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return fail(sys_error(errno, "open", dir));
+  const int sync_rc = ::fsync(dfd);
+  const int sync_errno = errno;
+  ::close(dfd);
+  if (sync_rc != 0) return fail(sys_error(sync_errno, "fsync", dir));
+
+  dirty_ = false;
+  last_write_ = now;
+  ++stats_.commits;
+  return {};
+}
+
+}  // namespace agent
