@@ -1,0 +1,110 @@
+// Helpers shared by the credential and IMDS tests: run a provider to completion, capture log lines,
+// and start the fakeaws server (tests/fakeaws) on a free loopback port.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "common/aws/credentials_provider.h"
+#include "common/http/curl_multi_client.h"
+#include "tests/support/loopback_http_server.h"
+#include "tests/support/subprocess.h"
+
+namespace tests {
+
+inline common::Result<common::aws::Credentials> get_credentials(boost::asio::io_context& io,
+                                                                 common::aws::CredentialsProvider& provider) {
+  std::optional<common::Result<common::aws::Credentials>> out;
+  provider.get([&](common::Result<common::aws::Credentials> r) { out.emplace(std::move(r)); });
+  if (!run_until(io, [&] { return out.has_value(); })) {
+    return common::Error(common::ErrorCode::kTimeout, "test guard: provider never answered");
+  }
+  return std::move(*out);
+}
+
+// Adds a sink to the default logger for the lifetime of the object.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(os_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string text() {
+    sink_->flush();
+    return os_.str();
+  }
+
+ private:
+  std::ostringstream os_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+// The fakeaws server as a child process, plus a blocking control client.
+class FakeAwsServer {
+ public:
+  FakeAwsServer()
+      : proc_({"/usr/bin/python3", source_dir() + "/tests/fakeaws/fakeaws.py", "--port", "0", "--max-lifetime", "300"}),
+        http_(io_, {}) {
+    const bool up = proc_.wait_for(
+        [](const std::string& out, const std::string&) {
+          const auto at = out.find("FAKEAWS_PORT=");
+          return at != std::string::npos && out.find('\n', at) != std::string::npos;
+        },
+        std::chrono::seconds(30));
+    if (!up) {
+      ADD_FAILURE() << "fakeaws did not start: " << proc_.err();
+      return;
+    }
+    const auto at = proc_.out().find("FAKEAWS_PORT=") + 13;
+    port_ = std::stoi(proc_.out().substr(at, proc_.out().find('\n', at) - at));
+  }
+
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // A control call; returns the body ("" and a test failure on transport errors).
+  std::string call(const std::string& method, const std::string& path, const std::string& body = "") {
+    common::http::Request req;
+    req.method = method;
+    req.url = endpoint() + path;
+    req.body = body;
+    if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+    std::optional<common::Result<common::http::Response>> out;
+    http_.send(req, [&](common::Result<common::http::Response> r) { out.emplace(std::move(r)); });
+    run_until(io_, [&] { return out.has_value(); });
+    if (!out || !out->ok()) {
+      ADD_FAILURE() << "fakeaws control " << path << " failed";
+      return "";
+    }
+    EXPECT_EQ((*out)->status, 200) << path << ": " << (*out)->body;
+    return (*out)->body;
+  }
+  void config(const std::string& json) { call("POST", "/_fake/config", json); }
+
+ private:
+  Subprocess proc_;
+  boost::asio::io_context io_;
+  common::http::CurlMultiClient http_;
+  int port_ = 0;
+};
+
+inline void write_executable(const TempDir& dir, const std::string& name, const std::string& content) {
+  dir.write(name, content);
+  ::chmod(dir.file(name).c_str(), 0700);
+}
+
+}  // namespace tests
