@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/aws/credentials_chain.h"
+#include "tests/support/manual_clock.h"
 #include "tests/unit/common/aws/credentials_test_support.h"
 
 namespace {
@@ -120,6 +121,55 @@ TEST_F(ImdsFixture, HopLimitTrapIsDetectedAndLoggedWithTheFix) {
   EXPECT_NE(text.find("--http-put-response-hop-limit 2"), std::string::npos);
   EXPECT_NE(imds.hop_limit_warning().find("answers GET (http 401)"), std::string::npos);
   EXPECT_NE(r.error().to_string().find("hop limit"), std::string::npos);
+}
+
+TEST_F(ImdsFixture, HopLimitWithImdsv1AllowedFallsBackToTokenlessReads) {
+  tests::LoopbackHttpServer server([](const tests::ReceivedRequest& req) {
+    if (req.method == "PUT") return tests::Reply::delayed(60s);
+    if (req.header("X-aws-ec2-metadata-token")) return tests::Reply::with_status(400);
+    return tests::Reply::ok(req.target == "/latest/meta-data/instance-id" ? "i-v1" : "listing");
+  });
+  common::aws::ImdsOptions o;
+  o.endpoint = server.url("");
+  o.allow_imdsv1 = true;
+  common::aws::ImdsClient imds(http, clock, o);
+  auto r = get(imds, "/latest/meta-data/instance-id");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r, "i-v1");
+  EXPECT_NE(imds.hop_limit_warning().find("answers GET (http 200)"), std::string::npos);
+}
+
+TEST_F(ImdsFixture, NoImdsConclusionExpiresAfterTheCachePeriod) {
+  tests::ManualClock mclock;
+  common::aws::ImdsOptions o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(tests::unused_loopback_port());
+  o.unavailable_cache = 300s;
+  common::aws::ImdsClient imds(http, mclock, o);
+  ASSERT_FALSE(get(imds, "/latest/meta-data/instance-id").ok());
+  EXPECT_TRUE(imds.unavailable().has_value());
+  mclock.advance(299s);
+  EXPECT_TRUE(imds.unavailable().has_value());
+  mclock.advance(2s);
+  EXPECT_FALSE(imds.unavailable().has_value());
+  std::optional<Result<std::string>> again;
+  imds.get("/latest/meta-data/instance-id", [&](Result<std::string> x) { again.emplace(std::move(x)); });
+  EXPECT_FALSE(again.has_value());  // probing again: not answered from the cache
+  ASSERT_TRUE(tests::run_until(io, [&] { return again.has_value(); }));
+  EXPECT_FALSE(again->ok());
+}
+
+TEST(ImdsParsing, CredentialsDocumentErrorsNeverQuoteIt) {
+  auto broken = common::aws::parse_imds_credentials(R"({"AccessKeyId":"ASIA1","SecretAccessKey":"LEAKME",)");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().to_string().find("LEAKME"), std::string::npos);
+  auto failed = common::aws::parse_imds_credentials(R"({"Code":"AssumeRoleUnauthorizedAccess","Message":"denied"})");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().to_string(), "IMDS role credentials: Code AssumeRoleUnauthorizedAccess: denied");
+  auto ok = common::aws::parse_imds_credentials(
+      R"({"Code":"Success","AccessKeyId":"ASIA1","SecretAccessKey":"s","Token":"t","Expiration":"2020-11-05T02:02:26Z"})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->session_token, "t");
+  ASSERT_TRUE(ok->expiration.has_value());
 }
 
 TEST_F(ImdsFixture, DisabledAnswersAtOnce) {
