@@ -1,0 +1,629 @@
+#include "agent/sources/audit_tailer.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <boost/asio/error.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace agent {
+namespace {
+
+constexpr uint32_t kDirWatchMask = IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ATTRIB |
+                                   IN_DELETE_SELF | IN_MOVE_SELF | IN_CLOSE_WRITE;
+
+bool has_glob_chars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+std::string dir_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// "x.log.3" -> "x.log" when the suffix is all digits; otherwise "".
+std::string rotated_stem(const std::string& path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string::npos || dot + 1 == path.size()) return {};
+  for (std::size_t i = dot + 1; i < path.size(); ++i) {
+    if (path[i] < '0' || path[i] > '9') return {};
+  }
+  return path.substr(0, dot);
+}
+
+}  // namespace
+
+struct AuditTailer::Reader {
+  int fd = -1;
+  std::string opened_path;  // the name it had when opened (for logs)
+  FileKey key;              // device + inode set at open; fingerprint once the first line is out
+  bool fingerprinted = false;
+  uint64_t read_offset = 0;  // next byte to pread
+  std::string pending;       // bytes of the line not yet complete (at most max_line_bytes)
+  uint64_t line_begin = 0;   // file offset of the first byte of that line
+  bool skipping = false;     // over-long line: pending holds the cap, the rest is dropped up to '\n'
+
+  Reader() = default;
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  ~Reader() {
+    if (fd >= 0) ::close(fd);
+  }
+  bool same_inode(const FileStat& st) const noexcept { return key.device == st.device && key.inode == st.inode; }
+  void restart_at(uint64_t offset) {
+    read_offset = offset;
+    line_begin = offset;
+    pending.clear();
+    skipping = false;
+  }
+};
+
+struct AuditTailer::Followed {
+  std::string path;
+  std::deque<std::unique_ptr<Reader>> rotated;  // renamed/deleted files, oldest first, read to EOF
+  std::unique_ptr<Reader> current;              // the file at `path`
+  bool initialized = false;                     // positioned from the checkpoints once
+  bool waiting_logged = false;
+
+  bool is_open(const FileStat& st) const {
+    if (current && current->same_inode(st)) return true;
+    return std::any_of(rotated.begin(), rotated.end(), [&](const auto& r) { return r->same_inode(st); });
+  }
+};
+
+AuditTailer::AuditTailer(boost::asio::io_context& io, common::Scheduler& scheduler, const common::Clock& clock,
+                         AuditTailerOptions options, CheckpointStore& checkpoints, TailedLineCallback on_line)
+    : io_(io),
+      scheduler_(scheduler),
+      clock_(clock),
+      options_(std::move(options)),
+      checkpoints_(checkpoints),
+      on_line_(std::move(on_line)),
+      poll_timer_(scheduler_, [this] { return clock_.steady_now(); }),
+      error_limiter_(clock_, std::chrono::seconds(60), 1),
+      alive_(std::make_shared<bool>(true)) {
+  if (options_.chunk_bytes == 0) options_.chunk_bytes = 64 * 1024;
+  if (options_.max_line_bytes == 0) options_.max_line_bytes = 1;
+  if (options_.max_chunks_per_turn == 0) options_.max_chunks_per_turn = 1;
+  chunk_.resize(options_.chunk_bytes);
+}
+
+AuditTailer::~AuditTailer() {
+  stop();
+  *alive_ = false;
+}
+
+void AuditTailer::start() {
+  if (running_) return;
+  running_ = true;
+  if (options_.use_inotify) start_inotify();
+  poll_timer_.start(options_.poll_interval, [this] { poll_tick(); }, options_.poll_interval);
+  resolve_patterns();
+  for (auto& f : followed_) resync(*f);
+  pump_all();
+}
+
+void AuditTailer::stop() {
+  if (!running_) return;
+  running_ = false;
+  poll_timer_.stop();
+  if (pump_timer_ != 0) scheduler_.cancel(pump_timer_);
+  pump_timer_ = 0;
+  stop_inotify();
+  if (!dispatching_) followed_.clear();  // else pump_all() clears them once the callback returns
+}
+
+std::vector<std::string> AuditTailer::followed_paths() const {
+  std::vector<std::string> out;
+  for (const auto& f : followed_) out.push_back(f->path);
+  return out;
+}
+
+// ---- discovery -------------------------------------------------------------------------------
+
+void AuditTailer::resolve_patterns() {
+  for (const std::string& pattern : options_.files) {
+    if (!has_glob_chars(pattern)) {
+      follow(pattern);
+      if (inotify_) watch_directory(dir_of(pattern));
+      continue;
+    }
+    glob_t g{};
+    const int rc = ::glob(pattern.c_str(), GLOB_NOSORT | GLOB_ERR, nullptr, &g);
+    std::vector<std::string> matches;
+    if (rc == 0) {
+      for (std::size_t i = 0; i < g.gl_pathc; ++i) matches.emplace_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+    std::sort(matches.begin(), matches.end());
+    for (const std::string& m : matches) {
+      // audit.log* would also match the rotated audit.log.1...: those are read as part of audit.log's chain.
+      const std::string stem = rotated_stem(m);
+      if (!stem.empty() && std::binary_search(matches.begin(), matches.end(), stem)) continue;
+      follow(m);
+      if (inotify_) watch_directory(dir_of(m));
+    }
+  }
+}
+
+AuditTailer::Followed& AuditTailer::follow(const std::string& path) {
+  for (auto& f : followed_) {
+    if (f->path == path) return *f;
+  }
+  auto f = std::make_unique<Followed>();
+  f->path = path;
+  followed_.push_back(std::move(f));
+  return *followed_.back();
+}
+
+std::unique_ptr<AuditTailer::Reader> AuditTailer::open_reader(const std::string& path) {
+  int fd = -1;
+  if (options_.open_file) {
+    fd = options_.open_file(path);
+  } else {
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+  }
+  if (fd < 0) {
+    const int err = errno;
+    ++stats_.read_errors;
+    log_error("open", path, errno_error(err, "open", path));
+    return nullptr;
+  }
+  auto r = std::make_unique<Reader>();
+  r->fd = fd;
+  r->opened_path = path;
+  auto st = stat_fd(fd);
+  if (!st.ok()) {
+    ++stats_.read_errors;
+    log_error("fstat", path, st.error());
+    return nullptr;
+  }
+  r->key.device = st->device;
+  r->key.inode = st->inode;
+  ++stats_.files_opened;
+  return r;
+}
+
+// ---- positioning and rotation ------------------------------------------------------------------
+
+void AuditTailer::resync(Followed& f) {
+  auto at_path = stat_path(f.path);
+  if (!at_path.ok()) {
+    if (at_path.error().code() != common::ErrorCode::kNotFound) {
+      ++stats_.read_errors;
+      log_error("stat", f.path, at_path.error());
+    } else if (!f.current && !f.waiting_logged) {
+      spdlog::info("audit tailer: {} does not exist (yet); waiting for it", f.path);
+      f.waiting_logged = true;
+    }
+    // Deleted or renamed away and not recreated yet: keep reading the open file (case d).
+    if (f.current) check_current(f);
+    return;
+  }
+  f.waiting_logged = false;
+  if (f.current && f.current->same_inode(*at_path)) {
+    check_current(f);
+    return;
+  }
+  if (!f.initialized) {
+    initialize(f, *at_path);
+  } else {
+    rotate(f, *at_path);
+  }
+}
+
+// First sight of a followed path: resume where the checkpoints say, which may be a rotated sibling.
+void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
+  struct Candidate {
+    std::string path;
+    FileStat st;
+    std::unique_ptr<Reader> reader;  // opened when a checkpoint matched it
+    std::optional<uint64_t> offset;  // the matching checkpoint's offset
+  };
+  std::vector<Candidate> cands;  // [0] = path, [i] = path.i
+  cands.push_back({f.path, at_path, nullptr, std::nullopt});
+  for (std::size_t i = 1; i <= options_.max_rotated_siblings; ++i) {
+    std::string p = fmt::format("{}.{}", f.path, i);
+    auto st = stat_path(p);
+    if (!st.ok()) break;
+    cands.push_back({std::move(p), *st, nullptr, std::nullopt});
+  }
+
+  const std::vector<CheckpointEntry> entries = checkpoints_.entries_for(f.path);
+  std::optional<std::size_t> anchor;  // the OLDEST candidate a checkpoint matches
+  for (std::size_t i = cands.size(); i-- > 0;) {
+    Candidate& c = cands[i];
+    for (const CheckpointEntry& e : entries) {
+      if (e.key.device != c.st.device || e.key.inode != c.st.inode) continue;
+      if (!c.reader) {
+        c.reader = open_reader(c.path);
+        if (!c.reader) return;  // logged; retried on the next poll
+      }
+      auto same = fingerprint_matches(c.reader->fd, e.key.fingerprint);
+      if (!same.ok()) {
+        ++stats_.read_errors;
+        log_error("fingerprint", c.path, same.error());
+        return;
+      }
+      if (!*same) continue;  // inode reused by another file (case g)
+      c.reader->key.fingerprint = e.key.fingerprint;
+      c.reader->fingerprinted = e.key.fingerprint.length > 0;
+      c.offset = e.offset;
+      if (!anchor) anchor = i;
+      break;
+    }
+  }
+
+  if (!anchor) {
+    if (!entries.empty()) {
+      spdlog::warn("audit tailer: the checkpointed file of {} is not {} or a rotated sibling any more "
+                   "(deleted, rewritten or inode reused); reading {} from the beginning",
+                   f.path, f.path, f.path);
+    }
+    anchor = 0;
+  }
+  std::vector<std::unique_ptr<Reader>> chain;  // oldest first
+  for (std::size_t i = *anchor + 1; i-- > 0;) {
+    Candidate& c = cands[i];
+    if (!c.reader) c.reader = open_reader(c.path);
+    if (!c.reader) return;
+    uint64_t offset = c.offset.value_or(0);
+    if (offset > 0) {
+      auto st = stat_fd(c.reader->fd);
+      if (st.ok() && st->size < offset) {
+        spdlog::warn("audit tailer: {} is shorter ({} bytes) than its checkpoint ({}); reading it from the beginning",
+                     c.path, st->size, offset);
+        ++stats_.truncations;
+        offset = 0;
+        c.reader->fingerprinted = false;
+        c.reader->key.fingerprint = {};
+      }
+    }
+    c.reader->restart_at(offset);
+    if (i > 0) {
+      spdlog::info("audit tailer: {} moved to {} while stopped; resuming it at {} before the newer files", f.path,
+                   c.path, offset);
+    }
+    chain.push_back(std::move(c.reader));
+  }
+  f.current = std::move(chain.back());
+  chain.pop_back();
+  for (auto& r : chain) f.rotated.push_back(std::move(r));
+  f.initialized = true;
+  prune_checkpoints(f);
+}
+
+// A different inode now sits at the followed path (rename + create, delete + create, several
+// rotations between two looks). The old file is finished by its fd, then any sibling newer than
+// it that we never opened, then the new file from 0.
+void AuditTailer::rotate(Followed& f, const FileStat& at_path) {
+  auto next = open_reader(f.path);
+  if (!next) return;  // retried on the next poll; the old file keeps being read meanwhile
+  if (!next->same_inode(at_path)) return;  // it changed again under us; the next look sorts it out
+
+  std::vector<std::pair<std::string, FileStat>> siblings;  // [i-1] = path.i
+  for (std::size_t i = 1; i <= options_.max_rotated_siblings; ++i) {
+    std::string p = fmt::format("{}.{}", f.path, i);
+    auto st = stat_path(p);
+    if (!st.ok()) break;
+    siblings.emplace_back(std::move(p), *st);
+  }
+  std::size_t newest_open = 0;  // 1-based index of the newest sibling we already read; 0 = none
+  for (std::size_t i = 0; i < siblings.size(); ++i) {
+    if (f.is_open(siblings[i].second)) {
+      newest_open = i + 1;
+      break;
+    }
+  }
+  std::vector<std::unique_ptr<Reader>> missed;  // rotated past us between two looks, oldest first
+  for (std::size_t i = newest_open; i-- > 1;) {
+    const auto& [p, st] = siblings[i - 1];
+    if (f.is_open(st)) continue;
+    if (auto r = open_reader(p)) missed.push_back(std::move(r));
+  }
+
+  if (f.current) {
+    spdlog::info("audit tailer: {} was rotated (new inode {}); finishing the old file (inode {}) first", f.path,
+                 at_path.inode, f.current->key.inode);
+    f.rotated.push_back(std::move(f.current));
+    ++stats_.rotations;
+  } else {
+    spdlog::info("audit tailer: {} appeared (inode {}); reading it from the beginning", f.path, at_path.inode);
+  }
+  for (auto& r : missed) {
+    spdlog::info("audit tailer: reading {} (rotated before we saw it) from the beginning", r->opened_path);
+    ++stats_.rotations;
+    f.rotated.push_back(std::move(r));
+  }
+  f.current = std::move(next);
+  prune_checkpoints(f);
+}
+
+// Same inode at the path: did it shrink (copytruncate, truncate) or get rewritten in place?
+void AuditTailer::check_current(Followed& f) {
+  Reader& r = *f.current;
+  auto st = stat_fd(r.fd);
+  if (!st.ok()) {
+    ++stats_.read_errors;
+    log_error("fstat", r.opened_path, st.error());
+    return;
+  }
+  bool restart = st->size < r.read_offset;
+  if (!restart && r.fingerprinted) {
+    auto same = fingerprint_matches(r.fd, r.key.fingerprint);
+    restart = same.ok() && !*same;
+  }
+  if (!restart) return;
+  spdlog::info("audit tailer: {} was truncated or rewritten in place (size {} < offset {} or new content); "
+               "reading it again from the beginning",
+               f.path, st->size, r.read_offset);
+  ++stats_.truncations;
+  r.fingerprinted = false;
+  r.key.fingerprint = {};
+  r.restart_at(0);
+}
+
+void AuditTailer::prune_checkpoints(Followed& f) {
+  std::vector<FileStat> existing;
+  for (std::size_t i = 0; i <= options_.max_rotated_siblings; ++i) {
+    auto st = stat_path(i == 0 ? f.path : fmt::format("{}.{}", f.path, i));
+    if (!st.ok()) {
+      if (i == 0) continue;
+      break;
+    }
+    existing.push_back(*st);
+  }
+  for (const CheckpointEntry& e : checkpoints_.entries_for(f.path)) {
+    const bool open = (f.current && f.current->key == e.key) ||
+                      std::any_of(f.rotated.begin(), f.rotated.end(), [&](const auto& r) { return r->key == e.key; });
+    if (open) continue;
+    bool inode_open = (f.current && f.current->key.same_inode(e.key)) ||
+                      std::any_of(f.rotated.begin(), f.rotated.end(),
+                                  [&](const auto& r) { return r->key.same_inode(e.key); });
+    bool on_disk = std::any_of(existing.begin(), existing.end(), [&](const FileStat& st) {
+      return st.device == e.key.device && st.inode == e.key.inode;
+    });
+    // An open inode with another fingerprint was rewritten: its old entry can never match again.
+    if (on_disk && !inode_open) continue;
+    checkpoints_.erase(e.key);
+  }
+}
+
+// ---- reading -----------------------------------------------------------------------------------
+
+void AuditTailer::emit(Followed& f, Reader& r, std::string_view bytes, uint64_t begin, uint64_t end,
+                       bool truncated) {
+  if (!r.fingerprinted) {
+    auto fp = read_fingerprint(r.fd);
+    if (fp.ok()) {
+      r.key.fingerprint = *fp;
+      r.fingerprinted = true;
+    } else {
+      ++stats_.read_errors;
+      log_error("fingerprint", r.opened_path, fp.error());
+    }
+  }
+  ++stats_.lines;
+  if (truncated) ++stats_.truncated_lines;
+  TailedLine line;
+  line.key = r.key;
+  line.path = f.path;
+  line.bytes = bytes;
+  line.begin = begin;
+  line.end = end;
+  line.truncated = truncated;
+  on_line_(line);
+}
+
+bool AuditTailer::pump_file(Followed& f, Reader& r, std::size_t& budget) {
+  const std::size_t cap = options_.max_line_bytes;
+  while (budget > 0 && running_) {
+    ssize_t n = 0;
+    do {
+      n = ::pread(r.fd, chunk_.data(), chunk_.size(), static_cast<off_t>(r.read_offset));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      ++stats_.read_errors;
+      log_error("read", r.opened_path, errno_error(errno, "read", r.opened_path));
+      return true;
+    }
+    if (n == 0) return true;
+    --budget;
+    const std::string_view data(chunk_.data(), static_cast<std::size_t>(n));
+    const uint64_t base = r.read_offset;
+    r.read_offset += static_cast<uint64_t>(n);
+    stats_.bytes += static_cast<uint64_t>(n);
+    std::size_t pos = 0;
+    while (pos < data.size() && running_) {
+      const std::size_t nl = data.find('\n', pos);
+      const std::size_t seg_end = nl == std::string_view::npos ? data.size() : nl;
+      std::string_view seg = data.substr(pos, seg_end - pos);
+      if (r.pending.empty() && !r.skipping) r.line_begin = base + pos;
+      // Keep at most `cap` bytes of the line; the rest is counted and dropped.
+      if (r.skipping) {
+        stats_.skipped_bytes += seg.size();
+        seg = {};
+      } else if (r.pending.size() + seg.size() > cap) {
+        const std::size_t keep = cap - r.pending.size();
+        stats_.skipped_bytes += seg.size() - keep;
+        seg = seg.substr(0, keep);
+        r.skipping = true;
+      }
+      if (nl == std::string_view::npos) {
+        r.pending.append(seg);
+        break;
+      }
+      const uint64_t end = base + nl + 1;
+      if (r.pending.empty() && !r.skipping) {
+        emit(f, r, seg, r.line_begin, end, false);  // the common case: straight from the chunk
+      } else {
+        r.pending.append(seg);
+        const bool truncated = r.skipping;
+        // Swap out so a callback that stops us does not see the buffer change under it.
+        std::string line;
+        line.swap(r.pending);
+        r.skipping = false;
+        emit(f, r, line, r.line_begin, end, truncated);
+        line.clear();
+        if (r.pending.capacity() == 0) r.pending.swap(line);  // keep the capacity for the next long line
+      }
+      r.line_begin = end;
+      pos = nl + 1;
+    }
+  }
+  return !running_;  // out of budget: more to read (unless stopped)
+}
+
+bool AuditTailer::pump_followed(Followed& f) {
+  std::size_t budget = options_.max_chunks_per_turn;
+  while (!f.rotated.empty() && running_) {
+    Reader& r = *f.rotated.front();
+    if (!pump_file(f, r, budget)) return false;
+    if (!running_) return true;
+    if (!r.pending.empty()) {
+      spdlog::warn("audit tailer: {} (rotated) ends with {} bytes without a newline; dropped", r.opened_path,
+                   r.pending.size());
+      stats_.skipped_bytes += r.pending.size();
+    }
+    spdlog::debug("audit tailer: finished rotated file {} at {}", r.opened_path, r.read_offset);
+    f.rotated.pop_front();
+  }
+  if (f.current && running_) return pump_file(f, *f.current, budget);
+  return true;
+}
+
+void AuditTailer::pump_all() {
+  if (!running_) return;
+  dispatching_ = true;
+  bool more = false;
+  for (std::size_t i = 0; i < followed_.size() && running_; ++i) {
+    if (!pump_followed(*followed_[i])) more = true;
+  }
+  dispatching_ = false;
+  if (!running_) {
+    followed_.clear();  // stop() was called from the callback
+    return;
+  }
+  if (more) schedule_pump();
+}
+
+void AuditTailer::schedule_pump() {
+  if (pump_timer_ != 0) return;
+  pump_timer_ = scheduler_.schedule_after(std::chrono::nanoseconds(0), [this] {
+    pump_timer_ = 0;
+    pump_all();
+  });
+}
+
+void AuditTailer::poll_tick() {
+  if (!running_) return;
+  ++stats_.polls;
+  resolve_patterns();
+  for (auto& f : followed_) resync(*f);
+  pump_all();
+  if (auto st = checkpoints_.commit(); !st.ok()) log_error("commit", checkpoints_.file_path(), st.error());
+}
+
+// ---- inotify -----------------------------------------------------------------------------------
+
+void AuditTailer::start_inotify() {
+  const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) {
+    log_error("inotify_init1", "", errno_error(errno, "inotify_init1", "(inotify)"));
+    spdlog::warn("audit tailer: inotify unavailable; polling every {} ms", options_.poll_interval.count());
+    return;
+  }
+  inotify_fd_ = fd;
+  inotify_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);
+  inotify_buffer_.resize(64 * 1024);
+  stats_.inotify_active = true;
+  arm_inotify();
+}
+
+void AuditTailer::stop_inotify() {
+  if (inotify_) {
+    boost::system::error_code ignored;
+    inotify_->cancel(ignored);
+    inotify_->close(ignored);  // closes inotify_fd_ too
+    inotify_.reset();
+  }
+  inotify_fd_ = -1;
+  watches_.clear();
+  stats_.inotify_active = false;
+}
+
+void AuditTailer::watch_directory(const std::string& dir) {
+  for (const auto& [wd, d] : watches_) {
+    if (d == dir) return;
+  }
+  const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kDirWatchMask);
+  if (wd < 0) {
+    // Missing directory, watch limit (ENOSPC), NFS...: the poll timer covers it and we retry.
+    log_error("inotify_add_watch", dir, errno_error(errno, "inotify_add_watch", dir));
+    return;
+  }
+  watches_[wd] = dir;
+}
+
+void AuditTailer::arm_inotify() {
+  std::weak_ptr<bool> alive = alive_;
+  inotify_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                       [this, alive](const boost::system::error_code& ec) noexcept {
+                         auto a = alive.lock();
+                         if (!a || !*a || ec == boost::asio::error::operation_aborted || !inotify_) return;
+                         try {
+                           on_inotify_readable();
+                         } catch (const std::exception& e) {
+                           spdlog::error("audit tailer: inotify handler failed: {}", e.what());
+                         }
+                       });
+}
+
+void AuditTailer::on_inotify_readable() {
+  for (;;) {
+    const ssize_t n = ::read(inotify_fd_, inotify_buffer_.data(), inotify_buffer_.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        log_error("read", "(inotify)", errno_error(errno, "read", "(inotify)"));
+      }
+      break;
+    }
+    if (n == 0) break;
+    std::size_t off = 0;
+    while (off + sizeof(inotify_event) <= static_cast<std::size_t>(n)) {
+      inotify_event ev{};
+      std::memcpy(&ev, inotify_buffer_.data() + off, sizeof ev);
+      ++stats_.inotify_events;
+      if ((ev.mask & IN_IGNORED) != 0) watches_.erase(ev.wd);  // directory gone: re-added by a later poll
+      off += sizeof(inotify_event) + ev.len;
+    }
+  }
+  // Events are only hints: look at everything once per batch (IN_Q_OVERFLOW included).
+  resolve_patterns();
+  for (auto& f : followed_) resync(*f);
+  pump_all();
+  if (running_ && inotify_) arm_inotify();
+}
+
+void AuditTailer::log_error(std::string_view kind, const std::string& path, const common::Error& error) {
+  uint64_t suppressed = 0;
+  if (!error_limiter_.allow(fmt::format("{}:{}", kind, path), &suppressed)) return;
+  if (suppressed > 0) {
+    spdlog::error("audit tailer: {} (and {} similar errors suppressed; retrying every {} ms)", error.to_string(),
+                  suppressed, options_.poll_interval.count());
+  } else {
+    spdlog::error("audit tailer: {} (retrying every {} ms)", error.to_string(), options_.poll_interval.count());
+  }
+}
+
+}  // namespace agent
