@@ -162,6 +162,24 @@ TEST(AlarmPeriods, CatchesUpPeriodByPeriodAfterAGap) {
   EXPECT_EQ(t[2].id, 3u);
 }
 
+TEST(AlarmPeriods, CatchUpIsLimitedToTheEvaluationRange) {
+  agent::AlarmConfig c = metric_alarm("a", "m", 90);  // N = 1: range of 3 periods
+  const common::WallTime t0 = utc(2022, 8, 26, 3, 0);
+  auto e = agent::AlarmEvaluator::create({c}, {}, t0);
+  ASSERT_TRUE(e.ok());
+  e->add_sample(sample("m", 95, t0 + 10s));   // 03:00, too old to be evaluated at 03:10
+  e->add_sample(sample("m", 95, t0 + 490s));  // 03:08, inside the last three periods
+  const auto t = e->on_period_end(t0 + 10min);
+  // Only 03:07..03:09 are evaluated: 03:07 (nothing in range) keeps INSUFFICIENT_DATA, 03:08
+  // alarms, and 03:09 re-evaluates the 03:08 datapoint (the newest real one in its range), so
+  // the 03:00 datapoint never produced a transition of its own.
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].new_state, AlarmState::kAlarm);
+  EXPECT_EQ(t[0].evaluation_time, t0 + 9min);
+  ASSERT_EQ(t[0].datapoints.size(), 1u);
+  EXPECT_EQ(t[0].datapoints[0].timestamp, t0 + 8min);
+}
+
 TEST(AlarmPeriods, LateSamplesCountUntilTheyLeaveTheEvaluationRange) {
   agent::AlarmConfig c = metric_alarm("a", "m", 90);
   c.evaluation_periods = 2;
