@@ -69,6 +69,12 @@ std::vector<CheckpointEntry> sorted(std::vector<CheckpointEntry> v) {
   return v;
 }
 
+// A non-negative integer (nlohmann would quietly wrap -5 into a huge unsigned value).
+uint64_t get_u64(const nlohmann::json& j) {
+  if (!j.is_number_unsigned()) throw std::runtime_error("expected a non-negative integer, got " + j.dump());
+  return j.get<uint64_t>();
+}
+
 // Throws nlohmann::json exceptions on a wrong shape; the caller catches.
 std::vector<CheckpointEntry> parse_entries(const std::string& text) {
   const nlohmann::json doc = nlohmann::json::parse(text);
@@ -79,16 +85,17 @@ std::vector<CheckpointEntry> parse_entries(const std::string& text) {
   for (const nlohmann::json& f : doc.at("files")) {
     CheckpointEntry e;
     e.path = f.at("path").get<std::string>();
-    e.key.device = f.at("device").get<uint64_t>();
-    e.key.inode = f.at("inode").get<uint64_t>();
+    e.key.device = get_u64(f.at("device"));
+    e.key.inode = get_u64(f.at("inode"));
     const nlohmann::json& fp = f.at("fingerprint");
-    e.key.fingerprint.length = fp.at("length").get<uint32_t>();
-    if (e.key.fingerprint.length > kFingerprintBytes) throw std::runtime_error("fingerprint length out of range");
+    const uint64_t length = get_u64(fp.at("length"));
+    if (length > kFingerprintBytes) throw std::runtime_error("fingerprint length out of range");
+    e.key.fingerprint.length = static_cast<uint32_t>(length);
     const std::string hash = fp.at("fnv1a64").get<std::string>();
     std::size_t used = 0;
     e.key.fingerprint.hash = std::stoull(hash, &used, 16);
     if (used != hash.size() || hash.empty()) throw std::runtime_error("fingerprint hash is not hex");
-    e.offset = f.at("offset").get<uint64_t>();
+    e.offset = get_u64(f.at("offset"));
     out.push_back(std::move(e));
   }
   return out;
