@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/app/aws_context.h"
 #include "agent/app/runtime.h"
+#include "agent/sinks/cloudwatch_cost.h"
 #include "agent/config/agent_config.h"
 #include "common/clock/clock.h"
 #include "common/event/scheduler.h"
@@ -62,7 +64,16 @@ class Daemon {
       spdlog::critical("agent.state_dir: {}", st.error().to_string());
       return kExitFailure;
     }
-    auto rt = Runtime::build(config_, clock_, scheduler_);
+    if (config_needs_aws(config_)) {
+      auto aws = start_aws(config_);
+      if (!aws.ok()) {
+        spdlog::critical("cannot start: {}", aws.error().to_string());
+        return aws.error().code() == common::ErrorCode::kConfig ? kExitConfig : kExitFailure;
+      }
+      aws_ = std::move(*aws);
+      spdlog::info("aws: {}", aws_->describe());
+    }
+    auto rt = Runtime::build(config_, clock_, scheduler_, aws_.get());
     if (!rt.ok()) {
       spdlog::critical("cannot start: {}", rt.error().to_string());
       return rt.error().code() == common::ErrorCode::kConfig ? kExitConfig : kExitFailure;
@@ -85,6 +96,21 @@ class Daemon {
   }
 
  private:
+  // Builds the AWS context and waits (on the loop, before anything else runs) for its start-up
+  // discovery; IMDS gives up within 2 s off EC2.
+  common::Result<std::unique_ptr<AwsContext>> start_aws(const AgentConfig& config) {
+    auto ctx = AwsContext::create(io_, clock_, scheduler_, env_, config.aws);
+    if (!ctx.ok()) return std::move(ctx).error();
+    std::optional<common::Status> result;
+    (*ctx)->initialize([&result](common::Status st) { result = std::move(st); });
+    while (!result && io_.run_one() > 0) {
+    }
+    io_.restart();
+    if (!result) return common::Error(common::ErrorCode::kInternal, "AWS start-up did not complete");
+    if (!result->ok()) return std::move(*result).error();
+    return std::move(*ctx);
+  }
+
   void wait_for_signal() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) noexcept {
       if (ec) return;
@@ -119,10 +145,41 @@ class Daemon {
       (void)notifier_.notify("READY=1");
       return;
     }
+    AgentConfig next = std::move(*load.config);
+    if (!config_needs_aws(next) || (aws_ && aws_->config() == next.aws)) {
+      apply(std::move(next), nullptr);
+      return;
+    }
+    // New or changed AWS settings: discover (asynchronously, the old pipelines keep running) and then swap.
+    auto ctx = AwsContext::create(io_, clock_, scheduler_, env_, next.aws);
+    if (!ctx.ok()) {
+      spdlog::error("reload rejected: {}; keeping the running configuration", ctx.error().to_string());
+      (void)notifier_.notify("READY=1");
+      return;
+    }
+    auto shared = std::shared_ptr<AwsContext>(std::move(*ctx));
+    shared->initialize([this, shared, next = std::move(next)](common::Status st) mutable {
+      if (!st.ok()) {
+        spdlog::error("reload rejected: {}; keeping the running configuration", st.error().to_string());
+        (void)notifier_.notify("READY=1");
+        return;
+      }
+      pending_aws_ = shared;
+      scheduler_.post([this, next = std::move(next)]() mutable {
+        auto ctx_ptr = std::move(pending_aws_);
+        apply(std::move(next), std::move(ctx_ptr));
+      });
+    });
+  }
+
+  // Swaps in a runtime built from `next` (with a new AWS context when one is given).
+  void apply(AgentConfig next, std::shared_ptr<AwsContext> new_aws) {
+    if (stopping_) return;
+    AwsContext* aws = new_aws ? new_aws.get() : aws_.get();
     // Stop the old pipelines first so the two never write at once, then build the new ones.
     runtime_->stop_sources();
     runtime_->flush([] {});
-    auto rt = Runtime::build(*load.config, clock_, scheduler_);
+    auto rt = Runtime::build(next, clock_, scheduler_, aws);
     if (!rt.ok()) {
       spdlog::error("reload rejected: {}; keeping the running configuration", rt.error().to_string());
       runtime_->reopen_outputs();
@@ -131,7 +188,11 @@ class Daemon {
       return;
     }
     runtime_ = std::move(*rt);
-    config_ = std::move(*load.config);
+    if (new_aws) {
+      retired_aws_.push_back(std::move(aws_));  // in-flight calls of the old runtime finish or are dropped
+      aws_ = std::move(new_aws);
+    }
+    config_ = std::move(next);
     common::log::set_level(to_string(config_.agent.log_level));
     runtime_->start();
     spdlog::info("reload applied: {}", runtime_->describe());
@@ -179,6 +240,9 @@ class Daemon {
   common::SystemdNotifier notifier_;
   common::PeriodicTimer watchdog_;
   common::PeriodicTimer status_timer_;
+  std::shared_ptr<AwsContext> aws_;
+  std::shared_ptr<AwsContext> pending_aws_;
+  std::vector<std::shared_ptr<AwsContext>> retired_aws_;
   std::unique_ptr<Runtime> runtime_;
   bool stopping_ = false;
   bool finished_ = false;
@@ -206,7 +270,8 @@ int run_once(const std::string& config_path, const common::Environment& env) {
   common::AsioScheduler scheduler(io);
   RuntimeOptions options;
   options.force_local_stdout = true;
-  auto rt = Runtime::build(*config, clock, scheduler, options);
+  options.flush_jitter = false;
+  auto rt = Runtime::build(*config, clock, scheduler, nullptr, options);
   if (!rt.ok()) {
     std::fprintf(stderr, "error: %s\n", rt.error().to_string().c_str());
     return kExitFailure;
@@ -222,8 +287,14 @@ int run_once(const std::string& config_path, const common::Environment& env) {
   io.run();
   bool flushed = false;
   runtime.flush([&flushed] { flushed = true; });
+  io.restart();
   io.run();
   std::fprintf(stderr, "once: %s\n", runtime.status_line().c_str());
+  if (runtime.metric_output() != nullptr) {
+    const auto series = static_cast<std::size_t>(runtime.metric_output()->aggregator().stats().series);
+    const cloudwatch::CostEstimate cost = cloudwatch::estimate_cost(config->metrics, series);
+    std::fprintf(stderr, "once: if sent to CloudWatch: %s\n", cost.to_string().c_str());
+  }
   return flushed ? kExitOk : kExitFailure;
 }
 

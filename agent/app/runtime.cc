@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/sinks/cloudwatch_metric_output.h"
 #include "agent/sinks/local_metric_output.h"
 
 namespace agent {
@@ -32,21 +33,47 @@ common::Status ensure_directory(const std::string& dir) {
   return {};
 }
 
+namespace {
+
+InstanceMetadata instance_metadata(const AwsContext* aws) {
+  InstanceMetadata md;
+  if (aws == nullptr || !aws->identity()) return md;
+  const auto& id = *aws->identity();
+  if (!id.instance_id.empty()) md["InstanceId"] = id.instance_id;
+  if (!id.instance_type.empty()) md["InstanceType"] = id.instance_type;
+  if (!id.image_id.empty()) md["ImageId"] = id.image_id;
+  return md;
+}
+
+}  // namespace
+
 common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& config, const common::Clock& clock,
-                                                        common::Scheduler& scheduler, RuntimeOptions options) {
+                                                        common::Scheduler& scheduler, AwsContext* aws,
+                                                        RuntimeOptions options) {
   std::unique_ptr<Runtime> rt(new Runtime());
   auto local = LocalSink::open(options.force_local_stdout ? std::string("-") : config.local.path, config.local.pretty);
   if (!local.ok()) return std::move(local).error().wrap("opening the local output");
   rt->local_ = std::move(*local);
 
   if (config.metrics.enabled) {
-    const bool high_res = config.metrics.high_resolution && config.metrics.interval < std::chrono::seconds(60);
-    const int resolution = high_res ? 1 : 60;
+    MetricAggregator aggregator(AggregatorOptions::from_config(config.metrics, config.delivery),
+                                instance_metadata(aws));
+    FlushOptions flush;
+    flush.interval = config.metrics.flush_interval;
+    flush.jitter = options.flush_jitter;
     if (config.metrics.output == MetricsOutput::kCloudWatch && !options.force_local_stdout) {
-      return common::Error(common::ErrorCode::kConfig,
-                           "metrics.output: cloudwatch is not available in this build yet; use \"local\"");
+      if (aws == nullptr) return common::Error(common::ErrorCode::kInternal, "metrics.output cloudwatch without AWS");
+      auto endpoint = aws->endpoint(common::aws::Service::kCloudWatch);
+      if (!endpoint.ok()) return std::move(endpoint).error().wrap("metrics.output: cloudwatch endpoint");
+      CloudWatchMetricOutput::Options cw;
+      cw.endpoint = std::move(*endpoint);
+      cw.max_queued_datums = static_cast<std::size_t>(config.delivery.max_queue_records);
+      rt->metric_output_ = std::make_unique<CloudWatchMetricOutput>(
+          clock, scheduler, std::move(aggregator), config.metrics.namespace_name, flush, aws->client(), std::move(cw));
+    } else {
+      rt->metric_output_ = std::make_unique<LocalMetricOutput>(clock, scheduler, std::move(aggregator),
+                                                               config.metrics.namespace_name, flush, *rt->local_);
     }
-    rt->metric_output_ = std::make_unique<LocalMetricOutput>(*rt->local_, config.metrics.namespace_name, resolution);
 
     ProcSamplerOptions po;
     po.proc_root = config.agent.proc_root;
@@ -67,7 +94,10 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
 Runtime::~Runtime() { stop_sources(); }
 
 void Runtime::start() {
-  if (metrics_) metrics_->start();
+  if (metrics_) {
+    metrics_->start();
+    metric_output_->start();
+  }
 }
 
 void Runtime::stop_sources() {
@@ -97,9 +127,12 @@ std::string Runtime::status_line() const {
   if (!metrics_) return "metrics off";
   const auto& s = metrics_->stats();
   const auto& ps = metrics_->sampler().stats();
-  return fmt::format("metrics: {} rounds, {} samples, {} failed rounds, {} read errors, {} parse errors; local records {}",
-                     s.ticks, s.samples, s.failed_ticks, ps.read_errors, ps.parse_errors,
-                     local_ ? local_->records_written() : 0);
+  const auto& pk = metric_output_->pack_totals();
+  return fmt::format(
+      "metrics: {} rounds, {} samples, {} failed rounds, {} read errors, {} parse errors; {} datums in {} requests "
+      "({} bytes, {} on the wire), {} invalid dropped; local records {}",
+      s.ticks, s.samples, s.failed_ticks, ps.read_errors, ps.parse_errors, pk.datums_sent, pk.requests, pk.raw_bytes,
+      pk.wire_bytes, pk.datums_dropped, local_ ? local_->records_written() : 0);
 }
 
 }  // namespace agent

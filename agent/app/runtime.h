@@ -6,7 +6,9 @@
 #include <memory>
 #include <string>
 
+#include "agent/app/aws_context.h"
 #include "agent/app/metrics_pipeline.h"
+#include "agent/sinks/aggregating_metric_output.h"
 #include "agent/config/agent_config.h"
 #include "agent/sinks/local_sink.h"
 #include "common/clock/clock.h"
@@ -17,12 +19,15 @@ namespace agent {
 
 struct RuntimeOptions {
   bool force_local_stdout = false;  // `once`: print everything to stdout whatever the outputs say
+  bool flush_jitter = true;         // random phase of flush timers (off for `once`)
 };
 
 class Runtime {
  public:
+  // aws may be null when no output talks to AWS (config_needs_aws() is false) or for `once`.
   static common::Result<std::unique_ptr<Runtime>> build(const AgentConfig& config, const common::Clock& clock,
-                                                        common::Scheduler& scheduler, RuntimeOptions options = {});
+                                                        common::Scheduler& scheduler, AwsContext* aws,
+                                                        RuntimeOptions options = {});
   ~Runtime();
 
   void start();                               // sources begin producing
@@ -33,11 +38,12 @@ class Runtime {
   std::string status_line() const;            // counters, for the periodic status log
 
   MetricsPipeline* metrics() { return metrics_.get(); }
+  AggregatingMetricOutput* metric_output() { return metric_output_.get(); }
 
  private:
   Runtime() = default;
   std::unique_ptr<LocalSink> local_;
-  std::unique_ptr<MetricOutput> metric_output_;
+  std::unique_ptr<AggregatingMetricOutput> metric_output_;
   std::unique_ptr<MetricsPipeline> metrics_;
 };
 

@@ -1,29 +1,29 @@
-// MetricOutput that writes each round as one PutMetricData payload to the LocalSink.
+// LocalMetricOutput: each flush's PutMetricData requests written to the LocalSink as JSON lines —
+// the same datums the CloudWatch output would send, with the request count and wire sizes.
 #pragma once
 
-#include <string>
-
-#include "agent/pipeline/metric_output.h"
+#include "agent/sinks/aggregating_metric_output.h"
 #include "agent/sinks/local_sink.h"
-#include "agent/sinks/metric_json.h"
 
 namespace agent {
 
-class LocalMetricOutput final : public MetricOutput {
+class LocalMetricOutput final : public AggregatingMetricOutput {
  public:
-  LocalMetricOutput(LocalSink& sink, std::string metric_namespace, int storage_resolution)
-      : sink_(sink), namespace_(std::move(metric_namespace)), resolution_(storage_resolution) {}
+  LocalMetricOutput(const common::Clock& clock, common::Scheduler& scheduler, MetricAggregator aggregator,
+                    std::string metric_namespace, FlushOptions flush, LocalSink& sink)
+      : AggregatingMetricOutput(clock, scheduler, std::move(aggregator), std::move(metric_namespace), flush),
+        sink_(sink) {}
 
-  void publish(std::span<const MetricSample> samples, common::WallTime now) override;
-  void flush(std::function<void()> done) override;
-  std::string describe() const override { return "local(" + (sink_.path() == "-" ? std::string("stdout") : sink_.path()) + ")"; }
-
+  std::string describe() const override {
+    return "local(" + (sink_.path() == "-" ? std::string("stdout") : sink_.path()) + ")";
+  }
   std::uint64_t write_errors() const { return write_errors_; }
+
+ protected:
+  void deliver(Batch batch, std::function<void()> done) override;
 
  private:
   LocalSink& sink_;
-  std::string namespace_;
-  int resolution_;
   std::uint64_t write_errors_ = 0;
 };
 

@@ -3,6 +3,50 @@
 #include "common/clock/time_format.h"
 
 namespace agent {
+namespace {
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+nlohmann::json datum_json(const cloudwatch::Datum& datum) {
+  nlohmann::json j = nlohmann::json::object();
+  j["MetricName"] = datum.metric_name;
+  if (!datum.dimensions.empty()) {
+    nlohmann::json dims = nlohmann::json::array();
+    for (const auto& d : datum.dimensions) dims.push_back({{"Name", d.name}, {"Value", d.value}});
+    j["Dimensions"] = std::move(dims);
+  }
+  j["Timestamp"] = common::format_iso8601(datum.timestamp, false);
+  std::visit(Overloaded{
+                 [&](double v) { j["Value"] = v; },
+                 [&](const cloudwatch::ValuesCounts& vc) {
+                   j["Values"] = vc.values;
+                   j["Counts"] = vc.counts;
+                 },
+                 [&](const cloudwatch::StatisticSet& s) {
+                   j["StatisticValues"] = {{"SampleCount", s.sample_count},
+                                           {"Sum", s.sum},
+                                           {"Minimum", s.minimum},
+                                           {"Maximum", s.maximum}};
+                 },
+             },
+             datum.data);
+  j["Unit"] = datum.unit;
+  j["StorageResolution"] = datum.storage_resolution;
+  return j;
+}
+
+nlohmann::json put_metric_data_json(std::string_view metric_namespace, std::span<const cloudwatch::Datum> datums) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& d : datums) data.push_back(datum_json(d));
+  return {{"Namespace", metric_namespace}, {"MetricData", std::move(data)}};
+}
 
 nlohmann::json metric_datum_json(const MetricSample& sample, int storage_resolution) {
   nlohmann::json datum = nlohmann::json::object();

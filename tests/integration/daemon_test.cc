@@ -47,7 +47,7 @@ std::string config_yaml(const TempDir& dir, const std::string& ns, const std::st
   return "agent:\n  state_dir: " + dir.file("state") +
          "\n  shutdown_timeout: 2s\n"
          "aws:\n  imds:\n    enabled: false\n"
-         "metrics:\n  interval: 1s\n  flush_interval: 1s\n  namespace: " + ns +
+         "metrics:\n  interval: 1s\n  flush_interval: 1s\n  high_resolution: true\n  namespace: " + ns +
          "\n  cpu:\n    per_cpu: true\n"
          "audit:\n  enabled: false\n"
          "local:\n  path: " + dir.file("out.jsonl") + "\n" + extra;
