@@ -283,20 +283,23 @@ TEST_F(AuditTailerTest, LongLinesAreCutAtTheCapAndTheRestSkipped) {
 
 // (a) auditd's own rotation, with a writer appending and rotating concurrently.
 TEST_F(AuditTailerTest, RenameAndCreateWhileAppendingLosesNothing) {
-  make_tailer(options(true, std::chrono::milliseconds(50)));
-  tailer_->start();
   constexpr int kGenerations = 6;
   constexpr int kLinesPerGeneration = 400;
+  auto first = std::make_unique<LogWriter>(log_);  // auditd's log exists when the agent starts
+  first->lines(1, 1, 20);
+  make_tailer(options(true, std::chrono::milliseconds(50)));
+  tailer_->start();
   std::thread writer([&] {
-    LogWriter w(log_);
+    std::unique_ptr<LogWriter> owned = std::move(first);
+    LogWriter& w = *owned;
     for (int gen = 1; gen <= kGenerations; ++gen) {
-      for (int i = 1; i <= kLinesPerGeneration; i += 20) w.lines(gen, i, i + 19);
+      for (int i = gen == 1 ? 21 : 1; i <= kLinesPerGeneration; i += 20) w.lines(gen, i, i + 19);
       if (gen < kGenerations) w.rotate(kGenerations + 2);
     }
   });
   const bool all = run_until_lines(kGenerations * kLinesPerGeneration);
   writer.join();
-  ASSERT_TRUE(all) << got_.size();
+  ASSERT_TRUE(all) << got_.size() << " lines; last: " << (got_.empty() ? "" : got_.back().bytes);
   std::vector<std::string> want;
   for (int gen = 1; gen <= kGenerations; ++gen) {
     auto part = expected(gen, 1, kLinesPerGeneration);
