@@ -264,6 +264,14 @@ std::string execve_command_line(const AuditEvent& e, std::optional<int64_t>& arg
   return out;
 }
 
+// Records that only add detail to a SYSCALL record (linux/audit.h 1302..1327).
+bool is_auxiliary(std::string_view type) {
+  static constexpr std::array<std::string_view, 15> kAux = {
+      "PATH", "IPC", "SOCKETCALL", "SOCKADDR", "CWD", "EXECVE", "MQ_SENDRECV", "MQ_NOTIFY", "MQ_GETSETATTR",
+      "FD_PAIR", "OBJ_PID", "BPRM_FCAPS", "CAPSET", "MMAP", "PROCTITLE"};
+  return type == "EOE" || std::find(kAux.begin(), kAux.end(), type) != kAux.end();
+}
+
 bool res_is_success(std::string_view v) { return v == "success" || v == "1" || v == "yes"; }
 bool res_is_failure(std::string_view v) { return v == "failed" || v == "0" || v == "no" || v == "failure"; }
 
@@ -377,7 +385,14 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
     r.record_types.emplace_back(rec.type_name());
     if (r.raw_lines.size() < options.max_raw_lines) r.raw_lines.emplace_back(rec.line());
   }
-  if (!event.records.empty()) r.record_type = r.record_types.front();
+  // The primary record: the first one that is not a syscall's auxiliary record (EXECVE, PATH, ...
+  // may arrive before their SYSCALL record).
+  for (const auto& rec : event.records) {
+    if (is_auxiliary(rec.type_name())) continue;
+    r.record_type = std::string(rec.type_name());
+    break;
+  }
+  if (r.record_type.empty() && !event.records.empty()) r.record_type = r.record_types.front();
 
   const AuditRecord* sys = first_of_type(event, kAuditTypeSyscall);
 
