@@ -38,6 +38,7 @@ void AggregatingMetricOutput::flush(std::function<void()> done) {
 void AggregatingMetricOutput::flush_now(bool final, std::function<void()> done) {
   const common::WallTime now = clock_.wall_now();
   Batch batch;
+  batch.final = final;
   batch.datums = aggregator_.flush(now, final);
   if (!batch.datums.empty()) {
     batch.requests = cloudwatch::pack_requests(namespace_, batch.datums, now, &batch.stats);

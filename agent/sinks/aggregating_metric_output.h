@@ -42,6 +42,7 @@ class AggregatingMetricOutput : public MetricOutput {
     std::vector<cloudwatch::Datum> datums;          // valid datums, in request order
     std::vector<cloudwatch::PackedRequest> requests;
     cloudwatch::PackStats stats;
+    bool final = false;  // the last flush before stopping
   };
   const MetricAggregator& aggregator() const { return aggregator_; }
   const cloudwatch::PackStats& pack_totals() const { return totals_; }

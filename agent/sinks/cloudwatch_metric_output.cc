@@ -17,6 +17,7 @@ std::string CloudWatchMetricOutput::describe() const {
 }
 
 void CloudWatchMetricOutput::deliver(Batch batch, std::function<void()> done) {
+  final_ = final_ || batch.final;
   for (auto& r : batch.requests) {
     queued_datums_ += r.datum_count;
     queue_.push_back(std::move(r));
@@ -88,6 +89,11 @@ void CloudWatchMetricOutput::finish_round() {
     retry_.pop_back();
   }
   sending_ = false;
+  if (final_ && queued_datums_ > 0) {
+    spdlog::warn("metrics: {} datum(s) in {} request(s) could not be delivered before stopping and are lost "
+                 "(no disk spool yet)",
+                 queued_datums_, queue_.size());
+  }
   auto waiters = std::move(waiters_);
   waiters_.clear();
   for (auto& w : waiters) w();

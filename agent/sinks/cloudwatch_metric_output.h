@@ -50,6 +50,7 @@ class CloudWatchMetricOutput final : public AggregatingMetricOutput {
   std::deque<cloudwatch::PackedRequest> queue_;    // oldest first
   std::size_t queued_datums_ = 0;
   bool sending_ = false;
+  bool final_ = false;  // the shutdown flush has begun
   std::vector<std::function<void()>> waiters_;     // flush() callers waiting for this round
   std::deque<cloudwatch::PackedRequest> retry_;    // failed retryably in this round
   Stats stats_;

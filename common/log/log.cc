@@ -58,6 +58,8 @@ constexpr std::array<std::string_view, 9> kSecretNames = {
     "secret_access_key", "secretaccesskey", "aws_secret_access_key", "session_token", "sessiontoken",
     "security-token",    "x-aws-ec2-metadata-token", "signature", "token"};
 
+constexpr std::size_t kMinSecretLength = 16;
+
 }  // namespace
 
 std::string redact(std::string_view text) {
@@ -95,7 +97,9 @@ std::string redact(std::string_view text) {
       if (!has_sep) continue;
       std::size_t v = sep_end;
       while (v < text.size() && is_key_char(text[v])) ++v;
-      if (v == sep_end) continue;
+      // Secrets are long (keys 40, signatures 64, tokens hundreds of characters); a short word after
+      // "token:" is prose ("token: Failed to connect"), not a credential.
+      if (v - sep_end < kMinSecretLength) continue;
       out.append(text.substr(i, sep_end - i));
       out.append("<redacted>");
       i = v;

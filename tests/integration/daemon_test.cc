@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -108,7 +110,7 @@ TEST_F(DaemonTest, RunWritesMetricsEveryIntervalAndStopsCleanlyOnSigterm) {
 TEST_F(DaemonTest, SigintAlsoStopsCleanly) {
   dir_.write("c.yaml", config_yaml(dir_, "TwTest"));
   Subprocess p({bin(), "run", "--config", dir_.file("c.yaml")});
-  ASSERT_TRUE(p.wait_for([](auto&, const std::string& err) { return err.find("running") != std::string::npos; },
+  ASSERT_TRUE(p.wait_for([](auto&, const std::string& err) { return err.find(" running (config") != std::string::npos; },
                          kStartTimeout))
       << p.err();
   p.signal(SIGINT);
@@ -209,6 +211,44 @@ TEST_F(DaemonTest, EmbeddedDefaultConfigRunsWithoutAws) {
       << p.err();
   p.signal(SIGTERM);
   auto code = p.wait_exit(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << p.err();
+}
+
+// Off EC2, with IMDS on (the default) but nothing answering: the agent says so plainly and starts anyway,
+// because the region is configured. IMDS gives up on a refused connection at once; the bound is the
+// issue's 2 s for concluding "no IMDS" plus process start-up under sanitizers.
+TEST_F(DaemonTest, StartsOffEc2WithAClearMessageWhenImdsDoesNotAnswer) {
+  const int closed_port = [] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);  // nothing listens there now
+    return static_cast<int>(ntohs(a.sin_port));
+  }();
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(closed_port);
+  dir_.write("c.yaml", "agent:\n  state_dir: " + dir_.file("state") +
+                           "\naws:\n  region: eu-west-1\n  imds:\n    endpoint: " + nowhere +
+                           "\n  endpoints:\n    cloudwatch: " + nowhere +
+                           "\nmetrics:\n  output: cloudwatch\n  interval: 1s\n  append_dimensions: [InstanceId]\n"
+                           "audit:\n  enabled: false\n");
+  const auto started = std::chrono::steady_clock::now();
+  Subprocess p({bin(), "run", "--config", dir_.file("c.yaml")},
+               {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "not-a-real-secret"},
+                {"AWS_EC2_METADATA_DISABLED", Subprocess::kUnset}});
+  ASSERT_TRUE(p.wait_for([](auto&, const std::string& err) { return err.find(" running (config") != std::string::npos; },
+                         kStartTimeout))
+      << p.err();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << p.err();
+  EXPECT_NE(p.err().find("no instance metadata"), std::string::npos) << p.err();
+  EXPECT_NE(p.err().find("InstanceId"), std::string::npos) << "the missing dimension is named: " << p.err();
+  EXPECT_EQ(p.err().find("not-a-real-secret"), std::string::npos);
+  p.signal(SIGTERM);
+  auto code = p.wait_exit(30s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << p.err();
 }

@@ -18,17 +18,19 @@ TEST(RedactTest, MasksAccessKeyIdsAfterEightCharacters) {
 TEST(RedactTest, MasksSecretValuesInCommonShapes) {
   EXPECT_EQ(redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
             "aws_secret_access_key = <redacted>");
-  EXPECT_EQ(redact(R"({"SecretAccessKey":"abc/def+ghi","Token":"IQoJb3JpZ2luX2VjEJ"})"),
+  EXPECT_EQ(redact(R"({"SecretAccessKey":"abc/def+ghijklmnopqrstuvwxyz0123","Token":"IQoJb3JpZ2luX2VjEJ"})"),
             R"({"SecretAccessKey":"<redacted>","Token":"<redacted>"})");
   EXPECT_EQ(redact("X-Amz-Security-Token: FwoGZXIvYXdzEBYaDH"), "X-Amz-Security-Token: <redacted>");
   EXPECT_EQ(redact("Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"),
             "Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, Signature=<redacted>");
-  EXPECT_EQ(redact("x-aws-ec2-metadata-token: AQAEAFxyz=="), "x-aws-ec2-metadata-token: <redacted>");
+  EXPECT_EQ(redact("x-aws-ec2-metadata-token: AQAEAFxyz0123456789abcdef=="), "x-aws-ec2-metadata-token: <redacted>");
 }
 
 TEST(RedactTest, LeavesOrdinaryTextAlone) {
   const std::string text = "metrics: 42 samples; token bucket at 500; signature verified";
   EXPECT_EQ(redact(text), text);
+  const std::string curl = "PUT http://127.0.0.1:1/latest/api/token: Failed to connect to 127.0.0.1 port 1";
+  EXPECT_EQ(redact(curl), curl);
 }
 
 TEST(RateLimiterTest, PassesBurstThenCountsAndReportsSuppressed) {
