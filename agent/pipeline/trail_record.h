@@ -70,8 +70,8 @@ struct TrailRecord {
   uint64_t serial = 0;
 
   // what
-  std::string event_name;                 // syscall name ("execve"), else the first record's type
-  std::string record_type;                // the first record's type ("SYSCALL", "USER_LOGIN")
+  std::string event_name;                 // syscall name ("execve") when the primary record is SYSCALL, else its type
+  std::string record_type;                // the primary record's type (first non-auxiliary: "SYSCALL", "USER_LOGIN")
   std::vector<std::string> record_types;  // every record's type, in order
   std::string arch;                       // "x86_64", "aarch64", "c000003e" when unknown
   std::optional<int64_t> syscall;         // the number
