@@ -589,6 +589,7 @@ void AuditTailer::arm_inotify() {
 }
 
 void AuditTailer::on_inotify_readable() {
+  bool names_changed = false;  // a file appeared or was renamed in: glob matches may have changed
   for (;;) {
     const ssize_t n = ::read(inotify_fd_, inotify_buffer_.data(), inotify_buffer_.size());
     if (n < 0) {
@@ -605,11 +606,13 @@ void AuditTailer::on_inotify_readable() {
       std::memcpy(&ev, inotify_buffer_.data() + off, sizeof ev);
       ++stats_.inotify_events;
       if ((ev.mask & IN_IGNORED) != 0) watches_.erase(ev.wd);  // directory gone: re-added by a later poll
+      if ((ev.mask & (IN_CREATE | IN_MOVED_TO | IN_Q_OVERFLOW)) != 0) names_changed = true;
       off += sizeof(inotify_event) + ev.len;
     }
   }
-  // Events are only hints: look at everything once per batch (IN_Q_OVERFLOW included).
-  resolve_patterns();
+  // Events are only hints: look at every followed path once per batch (IN_Q_OVERFLOW included).
+  // Globs are expanded again only when names changed (and on every poll), not on each write.
+  if (names_changed) resolve_patterns();
   for (auto& f : followed_) resync(*f);
   pump_all();
   if (running_ && inotify_) arm_inotify();
