@@ -187,3 +187,30 @@ TEST(LakeEncoder, OnlyThrottlingAndInternalFailureAreRetried) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(LakeEncoder, CorpusEventsRoundTripThroughRequests) {
+  std::vector<LakeAuditEvent> events;
+  for (const auto& e : tests::corpus_events("audit-userspace/auparse-test-enriched-rhel10.log"))
+    events.push_back(agent::make_lake_audit_event(agent::map_event(e, tests::test_host())));
+  ASSERT_GT(events.size(), 10u);
+  const auto requests = agent::encode_put_audit_events(events);
+  std::size_t n = 0;
+  for (const auto& req : requests) {
+    const Json body = Json::parse(req.body);
+    for (const auto& e : body["auditEvents"]) {
+      const std::string data = e["eventData"];
+      EXPECT_EQ(e["eventDataChecksum"], agent::lake_event_data_checksum(data));
+      const Json d = Json::parse(data);
+      for (const char* required : {"version", "userIdentity", "eventSource", "eventName", "eventTime", "UID",
+                                   "recipientAccountId"})
+        EXPECT_TRUE(d.contains(required)) << required;
+      EXPECT_TRUE(d["userIdentity"].contains("type") && d["userIdentity"].contains("principalId"));
+      ++n;
+    }
+  }
+  EXPECT_EQ(n, events.size());
+}
+
+}  // namespace

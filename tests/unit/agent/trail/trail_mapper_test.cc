@@ -271,3 +271,21 @@ TEST(TrailMapper, EveryCorpusEventMapsAndRenders) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrailMapper, InvalidUtf8InArgumentsIsRepairedWhenRendered) {
+  const auto events = tests::events_from_text(
+      "type=SYSCALL msg=audit(1700000000.001:9): arch=c000003e syscall=59 success=yes exit=0 auid=1 uid=1 "
+      "exe=\"/bin/echo\"\n"
+      "type=EXECVE msg=audit(1700000000.001:9): argc=2 a0=\"echo\" a1=41FF42\n"
+      "type=EOE msg=audit(1700000000.001:9):\n");
+  ASSERT_EQ(events.size(), 1u);
+  const agent::TrailRecord r = agent::map_event(events[0], tests::test_host());
+  EXPECT_EQ(r.command_line, "echo A\xFF" "B");  // the record keeps the bytes
+  const auto parsed = nlohmann::json::parse(agent::render_cloudtrail_event(r));
+  EXPECT_EQ(parsed["requestParameters"]["commandLine"], "echo A\xEF\xBF\xBD" "B");
+  EXPECT_TRUE(nlohmann::json::accept(agent::dump_json(agent::lake_event_data_json(r))));
+}
+
+}  // namespace
