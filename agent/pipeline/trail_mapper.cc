@@ -160,6 +160,16 @@ std::string decoded(std::optional<std::string_view> raw) {
   return out;
 }
 
+// A value auditd never hex-encodes (op=, terminal=, hostname=, addr=, res=, tty=, nametype=):
+// quotes stripped, never hex-decoded ("op=cafe" stays "cafe"); "" for placeholders.
+std::string plain(std::optional<std::string_view> raw) {
+  if (!raw || is_placeholder(*raw)) return {};
+  std::string_view v = *raw;
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (is_placeholder(v)) return {};
+  return std::string(v);
+}
+
 template <typename Int>
 std::optional<Int> parse_int(std::string_view v, int base = 10) {
   Int out{};
@@ -420,7 +430,7 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
   r.command_line = execve_command_line(event, r.argc);
   if (r.command_line.empty()) {
     if (const AuditRecord* pt = first_of_type(event, kAuditTypeProctitle)) {
-      if (const auto v = pt->find("proctitle")) r.command_line = decode_proctitle(*v);
+      if (const auto v = pt->find("proctitle"); v && !is_placeholder(*v)) r.command_line = decode_proctitle(*v);
     }
   }
   const int32_t path_type = audit_type_number("PATH");
@@ -438,8 +448,8 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
       if (!k.empty() && std::find(r.keys.begin(), r.keys.end(), k) == r.keys.end()) r.keys.push_back(std::move(k));
     }
   }
-  r.operation = decoded(find_any(event, "op"));
-  r.terminal = decoded(find_any(event, "terminal"));
+  r.operation = plain(find_any(event, "op"));
+  r.terminal = plain(find_any(event, "terminal"));
 
   // who: the SYSCALL record when there is one (it carries the task's credentials), else the first
   // record with an auid/uid. Enriched names come from the same record.
@@ -454,7 +464,7 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
     id.uid = parse_id(who->find("uid"));
     id.euid = parse_id(who->find("euid"));
     id.ses = parse_id(who->find("ses"));
-    id.tty = decoded(who->find("tty"));
+    id.tty = plain(who->find("tty"));
     if (id.auid) id.auid_name = enriched_value(*who, "AUID");
     if (id.uid) id.uid_name = enriched_value(*who, "UID");
     if (id.euid) id.euid_name = enriched_value(*who, "EUID");
@@ -471,8 +481,8 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
   if (id.tty.empty() && !r.terminal.empty() && r.terminal.find('/') != std::string::npos) id.tty = r.terminal;
 
   // from where
-  const std::string addr = decoded(find_any(event, "addr"));
-  r.remote_hostname = decoded(find_any(event, "hostname"));
+  const std::string addr = plain(find_any(event, "addr"));
+  r.remote_hostname = plain(find_any(event, "hostname"));
   if (!addr.empty()) {
     r.source_ip = addr;
     r.remote = true;
@@ -499,7 +509,7 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
       if (r.exit_code) r.error_message += " (exit=" + std::to_string(*r.exit_code) + ")";
     }
   } else if (const auto res = find_any(event, "res")) {
-    const std::string v = decoded(res);
+    const std::string v = plain(res);
     if (res_is_success(v)) {
       r.result = TrailResult::kSuccess;
     } else if (res_is_failure(v)) {

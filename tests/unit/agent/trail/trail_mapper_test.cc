@@ -289,3 +289,25 @@ TEST(TrailMapper, InvalidUtf8InArgumentsIsRepairedWhenRendered) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrailMapper, PlainFieldsAreNotHexDecoded) {
+  // op=, terminal=, hostname= are never hex-encoded by auditd; acct= is.
+  const auto events = tests::events_from_text(
+      "type=USER_CMD msg=audit(1700000000.001:11): pid=1 uid=1000 auid=1000 ses=2 "
+      "msg='op=cafe acct=616C696365 exe=\"/usr/bin/sudo\" hostname=beef addr=? terminal=/dev/pts/0 res=success'\n");
+  ASSERT_EQ(events.size(), 1u);
+  const agent::TrailRecord r = agent::map_event(events[0], tests::test_host());
+  EXPECT_EQ(r.operation, "cafe");
+  EXPECT_EQ(r.remote_hostname, "beef");
+  EXPECT_EQ(r.identity.account, "alice");
+  EXPECT_EQ(r.terminal, "/dev/pts/0");
+  EXPECT_EQ(r.identity.tty, "/dev/pts/0");  // from terminal= when there is no tty=
+  EXPECT_EQ(r.source_ip, "10.0.1.17");     // addr=? and a hostname that is not an address
+  EXPECT_FALSE(r.remote);
+  EXPECT_EQ(r.result, agent::TrailResult::kSuccess);
+  EXPECT_EQ(r.event_name, "USER_CMD");
+}
+
+}  // namespace
