@@ -71,6 +71,9 @@ struct AuditTailer::Followed {
   std::unique_ptr<Reader> current;              // the file at `path`
   bool initialized = false;                     // positioned from the checkpoints once
   bool waiting_logged = false;
+  // When `path` was missing at our first look: the rotated siblings that existed then. Siblings not
+  // in it appeared while we waited (written and rotated away before we saw `path`) and are read too.
+  std::optional<std::vector<FileStat>> siblings_while_missing;
 
   bool is_open(const FileStat& st) const {
     if (current && current->same_inode(st)) return true;
@@ -195,6 +198,23 @@ std::unique_ptr<AuditTailer::Reader> AuditTailer::open_reader(const std::string&
 
 // ---- positioning and rotation ------------------------------------------------------------------
 
+// path.1 .. path.N that exist, newest first. Every index is tried (no stop at a gap: a writer may be
+// in the middle of shifting .1 -> .2 -> ...), and a file seen twice (moved up during the scan) is kept
+// once. Files only move to higher numbers, and the scan goes up too, so none is missed.
+std::vector<std::pair<std::string, FileStat>> AuditTailer::scan_siblings(const std::string& path) const {
+  std::vector<std::pair<std::string, FileStat>> out;
+  for (std::size_t i = 1; i <= options_.max_rotated_siblings; ++i) {
+    std::string p = fmt::format("{}.{}", path, i);
+    auto st = stat_path(p);
+    if (!st.ok()) continue;
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const auto& s) {
+      return s.second.device == st->device && s.second.inode == st->inode;
+    });
+    if (!seen) out.emplace_back(std::move(p), *st);
+  }
+  return out;
+}
+
 void AuditTailer::resync(Followed& f) {
   auto at_path = stat_path(f.path);
   if (!at_path.ok()) {
@@ -204,6 +224,11 @@ void AuditTailer::resync(Followed& f) {
     } else if (!f.current && !f.waiting_logged) {
       spdlog::info("audit tailer: {} does not exist (yet); waiting for it", f.path);
       f.waiting_logged = true;
+    }
+    if (!f.initialized && !f.siblings_while_missing) {
+      std::vector<FileStat> existing;
+      for (auto& [p, st] : scan_siblings(f.path)) existing.push_back(st);
+      f.siblings_while_missing = std::move(existing);
     }
     // Deleted or renamed away and not recreated yet: keep reading the open file (case d).
     if (f.current) check_current(f);
@@ -229,13 +254,11 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
     std::unique_ptr<Reader> reader;  // opened when a checkpoint matched it
     std::optional<uint64_t> offset;  // the matching checkpoint's offset
   };
-  std::vector<Candidate> cands;  // [0] = path, [i] = path.i
+  std::vector<Candidate> cands;  // [0] = path, then the existing path.N, newest first
   cands.push_back({f.path, at_path, nullptr, std::nullopt});
-  for (std::size_t i = 1; i <= options_.max_rotated_siblings; ++i) {
-    std::string p = fmt::format("{}.{}", f.path, i);
-    auto st = stat_path(p);
-    if (!st.ok()) break;
-    cands.push_back({std::move(p), *st, nullptr, std::nullopt});
+  for (auto& [p, st] : scan_siblings(f.path)) {
+    if (st.device == at_path.device && st.inode == at_path.inode) continue;  // moved while we looked
+    cands.push_back({std::move(p), st, nullptr, std::nullopt});
   }
 
   const std::vector<CheckpointEntry> entries = checkpoints_.entries_for(f.path);
@@ -263,16 +286,28 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
     }
   }
 
-  if (!anchor) {
+  std::vector<std::size_t> order;  // candidate indexes to read, oldest first; the last is 0 (= path)
+  if (anchor) {
+    for (std::size_t i = *anchor + 1; i-- > 0;) order.push_back(i);
+  } else {
     if (!entries.empty()) {
       spdlog::warn("audit tailer: the checkpointed file of {} is not {} or a rotated sibling any more "
                    "(deleted, rewritten or inode reused); reading {} from the beginning",
                    f.path, f.path, f.path);
     }
-    anchor = 0;
+    if (f.siblings_while_missing) {
+      const auto& before = *f.siblings_while_missing;
+      for (std::size_t i = cands.size(); i-- > 1;) {
+        const bool existed = std::any_of(before.begin(), before.end(), [&](const FileStat& st) {
+          return st.device == cands[i].st.device && st.inode == cands[i].st.inode;
+        });
+        if (!existed) order.push_back(i);
+      }
+    }
+    order.push_back(0);
   }
   std::vector<std::unique_ptr<Reader>> chain;  // oldest first
-  for (std::size_t i = *anchor + 1; i-- > 0;) {
+  for (const std::size_t i : order) {
     Candidate& c = cands[i];
     if (!c.reader) c.reader = open_reader(c.path);
     if (!c.reader) return;
@@ -289,9 +324,11 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
       }
     }
     c.reader->restart_at(offset);
-    if (i > 0) {
+    if (i > 0 && c.offset) {
       spdlog::info("audit tailer: {} moved to {} while stopped; resuming it at {} before the newer files", f.path,
                    c.path, offset);
+    } else if (i > 0) {
+      spdlog::info("audit tailer: reading {} from the beginning (new since we started, before {})", c.path, f.path);
     }
     chain.push_back(std::move(c.reader));
   }
@@ -310,14 +347,8 @@ void AuditTailer::rotate(Followed& f, const FileStat& at_path) {
   if (!next) return;  // retried on the next poll; the old file keeps being read meanwhile
   if (!next->same_inode(at_path)) return;  // it changed again under us; the next look sorts it out
 
-  std::vector<std::pair<std::string, FileStat>> siblings;  // [i-1] = path.i
-  for (std::size_t i = 1; i <= options_.max_rotated_siblings; ++i) {
-    std::string p = fmt::format("{}.{}", f.path, i);
-    auto st = stat_path(p);
-    if (!st.ok()) break;
-    siblings.emplace_back(std::move(p), *st);
-  }
-  std::size_t newest_open = 0;  // 1-based index of the newest sibling we already read; 0 = none
+  const auto siblings = scan_siblings(f.path);  // newest first
+  std::size_t newest_open = 0;  // 1-based position of the newest sibling we already read; 0 = none
   for (std::size_t i = 0; i < siblings.size(); ++i) {
     if (f.is_open(siblings[i].second)) {
       newest_open = i + 1;
@@ -327,7 +358,7 @@ void AuditTailer::rotate(Followed& f, const FileStat& at_path) {
   std::vector<std::unique_ptr<Reader>> missed;  // rotated past us between two looks, oldest first
   for (std::size_t i = newest_open; i-- > 1;) {
     const auto& [p, st] = siblings[i - 1];
-    if (f.is_open(st)) continue;
+    if (f.is_open(st) || next->same_inode(st)) continue;  // the new file may have moved while we looked
     if (auto r = open_reader(p)) missed.push_back(std::move(r));
   }
 
@@ -374,14 +405,8 @@ void AuditTailer::check_current(Followed& f) {
 
 void AuditTailer::prune_checkpoints(Followed& f) {
   std::vector<FileStat> existing;
-  for (std::size_t i = 0; i <= options_.max_rotated_siblings; ++i) {
-    auto st = stat_path(i == 0 ? f.path : fmt::format("{}.{}", f.path, i));
-    if (!st.ok()) {
-      if (i == 0) continue;
-      break;
-    }
-    existing.push_back(*st);
-  }
+  if (auto st = stat_path(f.path); st.ok()) existing.push_back(*st);
+  for (auto& [p, st] : scan_siblings(f.path)) existing.push_back(st);
   for (const CheckpointEntry& e : checkpoints_.entries_for(f.path)) {
     const bool open = (f.current && f.current->key == e.key) ||
                       std::any_of(f.rotated.begin(), f.rotated.end(), [&](const auto& r) { return r->key == e.key; });

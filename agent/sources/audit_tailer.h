@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -117,6 +118,7 @@ class AuditTailer {
   void initialize(Followed& f, const FileStat& at_path);
   void rotate(Followed& f, const FileStat& at_path);
   void check_current(Followed& f);
+  std::vector<std::pair<std::string, FileStat>> scan_siblings(const std::string& path) const;
   std::unique_ptr<Reader> open_reader(const std::string& path);
   // Reads what is available; returns false when the budget ran out (more to read).
   bool pump_file(Followed& f, Reader& r, std::size_t& budget);
