@@ -110,7 +110,7 @@ void AuditTailer::start() {
   poll_timer_.start(options_.poll_interval, [this] { poll_tick(); }, options_.poll_interval);
   resolve_patterns();
   for (auto& f : followed_) resync(*f);
-  pump_all();
+  schedule_pump();  // lines flow from the loop, never from inside start()
 }
 
 void AuditTailer::stop() {

@@ -96,8 +96,9 @@ class AuditTailer {
   AuditTailer(const AuditTailer&) = delete;
   AuditTailer& operator=(const AuditTailer&) = delete;
 
-  // Resolves the files, positions each from the checkpoints, reads what is there (on the next
-  // turns of the loop) and starts watching. Never fails: missing/unreadable files are retried.
+  // Resolves the files, opens and positions each from the checkpoints, and starts watching; lines
+  // flow from the next turn of the loop on (never from inside start()). Never fails:
+  // missing/unreadable files are logged and retried.
   void start();
   // Stops watching and reading; closes every file. start() again resumes from the checkpoints.
   void stop();
