@@ -1,0 +1,58 @@
+#include "agent/sinks/sns_publisher.h"
+
+#include <fmt/format.h>
+
+namespace agent {
+namespace {
+
+// "<MessageId>...</MessageId>" from the PublishResponse, or "" when absent.
+std::string message_id(const std::string& body) {
+  constexpr std::string_view kOpen = "<MessageId>";
+  constexpr std::string_view kClose = "</MessageId>";
+  const auto b = body.find(kOpen);
+  if (b == std::string::npos) return {};
+  const auto e = body.find(kClose, b + kOpen.size());
+  if (e == std::string::npos) return {};
+  return body.substr(b + kOpen.size(), e - b - kOpen.size());
+}
+
+}  // namespace
+
+PublishResult classify_publish_error(const common::aws::AwsCallError& error) {
+  const auto& e = error.error;
+  if (error.transport || e.retryable || e.throttling || e.http_status >= 500 || e.http_status == 429 ||
+      e.expired_credentials || e.clock_skew) {
+    return PublishResult::kRetry;
+  }
+  return PublishResult::kRejected;
+}
+
+void AwsSnsPublisher::publish(const SnsPublishRequest& request, std::function<void(SnsPublishOutcome)> done) {
+  auto body = encode_sns_publish(request);
+  if (!body.ok()) {
+    // Callers check with encode_sns_publish first; this path exists so a bad request is never sent.
+    done(SnsPublishOutcome{PublishResult::kRejected, body.error().to_string()});
+    return;
+  }
+  common::aws::AwsCall call;
+  call.service = common::aws::Service::kSns;
+  call.region = endpoint_.signing_region;
+  call.endpoint = endpoint_.url;
+  call.method = "POST";
+  call.path = "/";
+  call.operation = "Publish";
+  call.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+  call.body = std::move(*body);
+  aws_.call(std::move(call), [done = std::move(done)](common::aws::AwsCallOutcome outcome) {
+    if (const auto* ok = std::get_if<common::aws::AwsCallResult>(&outcome)) {
+      done(SnsPublishOutcome{PublishResult::kDelivered, message_id(ok->response.body)});
+      return;
+    }
+    const auto& err = std::get<common::aws::AwsCallError>(outcome);
+    done(SnsPublishOutcome{classify_publish_error(err), err.summary});
+  });
+}
+
+std::string AwsSnsPublisher::describe() const { return fmt::format("sns({})", endpoint_.url); }
+
+}  // namespace agent
