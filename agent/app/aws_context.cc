@@ -9,6 +9,9 @@ namespace agent {
 
 bool config_needs_aws(const AgentConfig& config) {
   if (config.metrics.enabled && config.metrics.output == MetricsOutput::kCloudWatch) return true;
+  for (const auto& a : config.alarms) {  // SNS actions
+    if (!a.alarm_actions.empty() || !a.ok_actions.empty() || !a.insufficient_data_actions.empty()) return true;
+  }
   return false;
 }
 

@@ -289,6 +289,13 @@ int run_once(const std::string& config_path, const common::Environment& env) {
   runtime.flush([&flushed] { flushed = true; });
   io.restart();
   io.run();
+  if (runtime.alarms() != nullptr) {
+    runtime.alarms()->evaluate_now();
+    for (const auto& s : runtime.alarms()->status()) {
+      std::fprintf(stderr, "once: alarm %s: %s%s%s\n", s.name.c_str(), std::string(to_string(s.state)).c_str(),
+                   s.reason.empty() ? "" : " - ", s.reason.c_str());
+    }
+  }
   std::fprintf(stderr, "once: %s\n", runtime.status_line().c_str());
   if (runtime.metric_output() != nullptr) {
     const auto series = static_cast<std::size_t>(runtime.metric_output()->aggregator().stats().series);

@@ -10,6 +10,7 @@
 
 #include "agent/sinks/cloudwatch_metric_output.h"
 #include "agent/sinks/local_metric_output.h"
+#include "common/aws/endpoints.h"
 
 namespace agent {
 
@@ -45,6 +46,52 @@ InstanceMetadata instance_metadata(const AwsContext* aws) {
   return md;
 }
 
+// Alarms: SNS through AWS when there is an AwsContext (and not `once`), else the local sink.
+common::Result<std::unique_ptr<AlarmRunner>> build_alarms(const AgentConfig& config, const common::Clock& clock,
+                                                          common::Scheduler& scheduler, AwsContext* aws,
+                                                          LocalSink& local, const RuntimeOptions& options) {
+  AlarmRunnerOptions ao;
+  ao.state_dir = config.agent.state_dir;
+  ao.persist = !options.force_local_stdout;
+  ao.delivery.max_backoff = config.delivery.retry_max_backoff;
+  if (config.metrics.enabled && config.metrics.interval.count() > 0) {
+    // The first metrics tick (ticks sit on multiples of the interval; the read at start only primes).
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch());
+    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(config.metrics.interval);
+    ao.evaluate_from = common::WallTime(now_ms - now_ms % interval + interval);
+  }
+  for (const auto& [k, v] : instance_metadata(aws)) ao.common_dimensions[k] = v;
+  for (const auto& [k, v] : config.metrics.dimensions) ao.common_dimensions[k] = v;
+  NotificationContext& ctx = ao.context;
+  ctx.region = aws != nullptr ? aws->region() : config.aws.region;
+  ctx.region_display_name = std::string(common::aws::region_display_name(ctx.region).value_or(ctx.region));
+  ctx.namespace_name = config.metrics.namespace_name;
+  if (aws != nullptr && aws->identity()) ctx.account_id = aws->identity()->account_id;
+  std::unique_ptr<SnsPublisher> publisher;
+  if (aws != nullptr && !options.force_local_stdout) {
+    auto endpoint = aws->endpoint(common::aws::Service::kSns);
+    if (!endpoint.ok()) return std::move(endpoint).error().wrap("alarms: sns endpoint");
+    ctx.partition = endpoint->partition.empty() ? ctx.partition : endpoint->partition;
+    publisher = std::make_unique<AwsSnsPublisher>(aws->client(), std::move(*endpoint));
+  }
+  if (ctx.account_id.empty()) {
+    // Off EC2: the account of the first topic ARN (arn:partition:sns:region:account:name).
+    for (const auto& a : config.alarms) {
+      for (const auto* list : {&a.alarm_actions, &a.ok_actions, &a.insufficient_data_actions}) {
+        for (const auto& arn : *list) {
+          std::vector<std::string> parts;
+          std::size_t b = 0;
+          for (std::size_t e = arn.find(':'); e != std::string::npos; b = e + 1, e = arn.find(':', b)) {
+            parts.push_back(arn.substr(b, e - b));
+          }
+          if (parts.size() == 5 && ctx.account_id.empty()) ctx.account_id = parts[4];
+        }
+      }
+    }
+  }
+  return AlarmRunner::create(config.alarms, clock, scheduler, std::move(publisher), &local, std::move(ao));
+}
+
 }  // namespace
 
 common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& config, const common::Clock& clock,
@@ -75,6 +122,13 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
                                                                config.metrics.namespace_name, flush, *rt->local_);
     }
 
+    if (!config.alarms.empty()) {
+      auto alarms = build_alarms(config, clock, scheduler, aws, *rt->local_, options);
+      if (!alarms.ok()) return std::move(alarms).error();
+      rt->alarms_ = std::move(*alarms);
+      rt->alarm_tap_ = std::make_unique<AlarmMetricTap>(*rt->metric_output_, *rt->alarms_);
+    }
+
     ProcSamplerOptions po;
     po.proc_root = config.agent.proc_root;
     po.cpu = config.metrics.cpu.enabled;
@@ -85,8 +139,13 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
     po.network = config.metrics.network.enabled;
     po.net_include = config.metrics.network.include;
     po.net_exclude = config.metrics.network.exclude;
-    rt->metrics_ = std::make_unique<MetricsPipeline>(clock, scheduler, std::move(po), config.metrics.interval,
-                                                     *rt->metric_output_);
+    MetricOutput& out = rt->alarm_tap_ ? static_cast<MetricOutput&>(*rt->alarm_tap_) : *rt->metric_output_;
+    rt->metrics_ = std::make_unique<MetricsPipeline>(clock, scheduler, std::move(po), config.metrics.interval, out);
+  }
+  if (!rt->alarms_ && !config.alarms.empty()) {  // audit-only alarms with metrics off
+    auto alarms = build_alarms(config, clock, scheduler, aws, *rt->local_, options);
+    if (!alarms.ok()) return std::move(alarms).error();
+    rt->alarms_ = std::move(*alarms);
   }
   return rt;
 }
@@ -94,6 +153,7 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
 Runtime::~Runtime() { stop_sources(); }
 
 void Runtime::start() {
+  if (alarms_) alarms_->start();
   if (metrics_) {
     metrics_->start();
     metric_output_->start();
@@ -102,6 +162,7 @@ void Runtime::start() {
 
 void Runtime::stop_sources() {
   if (metrics_) metrics_->stop();
+  if (alarms_) alarms_->stop();
 }
 
 void Runtime::flush(std::function<void()> done) {
@@ -119,12 +180,13 @@ void Runtime::reopen_outputs() {
 }
 
 std::string Runtime::describe() const {
-  if (!metrics_) return "metrics off";
-  return fmt::format("metrics -> {}", metric_output_->describe());
+  std::string out = metrics_ ? fmt::format("metrics -> {}", metric_output_->describe()) : "metrics off";
+  if (alarms_) out += fmt::format("; {}", alarms_->describe());
+  return out;
 }
 
 std::string Runtime::status_line() const {
-  if (!metrics_) return "metrics off";
+  if (!metrics_) return alarms_ ? alarms_->status_line() : "metrics off";
   const auto& s = metrics_->stats();
   const auto& ps = metrics_->sampler().stats();
   const auto& pk = metric_output_->pack_totals();
@@ -132,7 +194,8 @@ std::string Runtime::status_line() const {
       "metrics: {} rounds, {} samples, {} failed rounds, {} read errors, {} parse errors; {} datums in {} requests "
       "({} bytes, {} on the wire), {} invalid dropped; local records {}",
       s.ticks, s.samples, s.failed_ticks, ps.read_errors, ps.parse_errors, pk.datums_sent, pk.requests, pk.raw_bytes,
-      pk.wire_bytes, pk.datums_dropped, local_ ? local_->records_written() : 0);
+      pk.wire_bytes, pk.datums_dropped, local_ ? local_->records_written() : 0) +
+         (alarms_ ? "; " + alarms_->status_line() : std::string());
 }
 
 }  // namespace agent

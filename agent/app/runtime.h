@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/app/alarm_runner.h"
 #include "agent/app/aws_context.h"
 #include "agent/app/metrics_pipeline.h"
 #include "agent/sinks/aggregating_metric_output.h"
@@ -39,11 +40,14 @@ class Runtime {
 
   MetricsPipeline* metrics() { return metrics_.get(); }
   AggregatingMetricOutput* metric_output() { return metric_output_.get(); }
+  AlarmRunner* alarms() { return alarms_.get(); }  // null without `alarms:`
 
  private:
   Runtime() = default;
   std::unique_ptr<LocalSink> local_;
   std::unique_ptr<AggregatingMetricOutput> metric_output_;
+  std::unique_ptr<AlarmRunner> alarms_;        // uses local_; fed by alarm_tap_
+  std::unique_ptr<AlarmMetricTap> alarm_tap_;  // metrics_ -> metric_output_ + alarms_
   std::unique_ptr<MetricsPipeline> metrics_;
 };
 
