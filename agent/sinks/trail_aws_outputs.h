@@ -1,0 +1,265 @@
+// The AWS trail outputs: CloudTrail Lake (PutAuditEvents), CloudWatch Logs (PutLogEvents) and S3
+// (PutObject of CloudTrail-format files). Each batches with its encoder (trail_lake_encoder.h,
+// trail_logs_encoder.h, trail_s3_encoder.h), sends through the AwsClient (which signs and retries each
+// call) and acknowledges every submitted record exactly once: when the service stored it, or when it
+// was dead-lettered (the service refused it for good; an error line and a counter, so the checkpoint
+// moves on).
+//
+// Delivery policy, shared by the three (AwsTrailOutputBase):
+// - One request in flight per output. A partial batch waits up to kTrailBatchLinger for more records
+//   while the output is idle; a full batch, or anything buffered when a request completes, goes at once.
+// - A call that still fails after the AwsClient's own retries with a transient or environment error
+//   (network, throttling, 5xx, skew, credentials, 401/403/404, missing channel/bucket/log group without
+//   `create`) keeps its records and is sent again after a jittered exponential backoff
+//   (delivery.retry_base .. delivery.retry_max_backoff): never dropped, never acknowledged.
+// - A request the service refuses for its content (other 4xx: InvalidParameterException,
+//   ValidationException, ...) would fail the same way again: its records are dead-lettered.
+// - The backlog is not capped here: pending() counts every unacknowledged record, and the pipeline
+//   stops reading (the audit log on disk is the buffer) while pending() >= delivery.max_queue_records
+//   (backlog_full()).
+// Threading: event-loop thread only, like the AwsClient. Destroy outputs before the AwsClient.
+// Wire formats: shared/spec/aws-wire.md §4, aws-wire-trail-sinks.md §1-3.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/config/agent_config.h"
+#include "agent/pipeline/trail_output.h"
+#include "agent/pipeline/trail_record.h"
+#include "agent/sinks/trail_lake_encoder.h"
+#include "agent/sinks/trail_logs_encoder.h"
+#include "agent/sinks/trail_s3_encoder.h"
+#include "common/aws/aws_client.h"
+#include "common/aws/endpoints.h"
+#include "common/clock/clock.h"
+#include "common/event/scheduler.h"
+#include "common/log/log.h"
+
+namespace agent {
+
+// How long a partial batch waits for more records while nothing is in flight.
+inline constexpr std::chrono::milliseconds kTrailBatchLinger{1000};
+
+struct TrailAwsDeps {
+  const common::Clock& clock;
+  common::Scheduler& scheduler;
+  common::aws::AwsClient& aws;
+  common::aws::Endpoint endpoint;  // resolved for the output's service (cloudtrail-data, logs, s3)
+  HostContext host;
+};
+
+struct TrailAwsStats {
+  std::uint64_t submitted = 0;
+  std::uint64_t delivered = 0;      // acknowledged as stored by the service
+  std::uint64_t dead_lettered = 0;  // acknowledged as refused for good (logged)
+  std::uint64_t requests_sent = 0;  // calls that got a 2xx
+  std::uint64_t requests_failed = 0;  // calls that ended in an error (after the AwsClient's retries)
+  std::uint64_t records_resent = 0;   // records put back for another attempt
+  std::uint64_t backoffs = 0;         // times the output waited before sending again
+  std::uint64_t bytes_sent = 0;       // request bodies of successful calls
+};
+
+// Shared ack/backoff/flush machinery. Subclasses own the batching and the wire calls.
+class AwsTrailOutputBase : public TrailOutput {
+ public:
+  ~AwsTrailOutputBase() override;
+  AwsTrailOutputBase(const AwsTrailOutputBase&) = delete;
+  AwsTrailOutputBase& operator=(const AwsTrailOutputBase&) = delete;
+
+  void set_on_delivered(DeliveredFn fn) override { on_delivered_ = std::move(fn); }
+  void flush(std::function<void()> done) override;
+  std::size_t pending() const override { return unacked_.size(); }
+
+  // pending() has reached delivery.max_queue_records: the caller should stop submitting.
+  bool backlog_full() const;
+  const TrailAwsStats& stats() const { return stats_; }
+  bool in_flight() const { return in_flight_; }
+  bool backing_off() const { return backoff_timer_ != 0; }
+
+ protected:
+  struct Tracked {
+    std::uint64_t ordinal = 0;  // internal submission order
+    std::uint64_t seq = 0;      // the pipeline's sequence number
+  };
+  enum class Attempt {
+    kDone,        // the batch is settled (acknowledged or dead-lettered); send the next at once
+    kRetryLater,  // some records were put back (per-record transient failures): back off, flushes wait on
+    kFailed,      // the call failed and its records were put back: back off; a waiting flush() returns
+  };
+
+  AwsTrailOutputBase(TrailAwsDeps deps, const DeliveryConfig& delivery, std::string log_name);
+
+  // Subclass hooks.
+  virtual bool has_work() const = 0;       // something to send
+  virtual bool batch_full() const = 0;     // worth sending without waiting for the linger
+  virtual void send_batch() = 0;           // starts one call; ends with attempt_finished() (later)
+  virtual void before_flush() {}           // S3: close the open file
+
+  Tracked track(std::uint64_t seq);
+  void acknowledge(const Tracked& t);
+  void dead_letter(const Tracked& t);
+  void attempt_finished(Attempt result);
+  void pump();  // sends when allowed: idle, not backing off, and a full batch / linger expired / flushing
+  bool keep_for_retry(const common::aws::AwsCallError& err) const;  // see the policy above
+  void log_error(const std::string& key, const std::string& message);
+  void log_warn(const std::string& key, const std::string& message);
+
+  TrailAwsDeps deps_;
+  DeliveryConfig delivery_;
+  std::string log_name_;  // "cloudtrail_lake", "cloudwatch_logs", "s3"
+  TrailAwsStats stats_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // callbacks hold a weak_ptr
+
+ private:
+  struct FlushWaiter {
+    std::uint64_t mark = 0;  // done when every ordinal below it is acknowledged
+    std::function<void()> done;
+  };
+  std::chrono::milliseconds next_backoff();
+  void check_waiters();
+  void release_waiters();
+
+  DeliveredFn on_delivered_;
+  std::set<std::uint64_t> unacked_;
+  std::uint64_t next_ordinal_ = 0;
+  bool in_flight_ = false;
+  bool send_now_ = false;
+  common::TimerId linger_timer_ = 0;
+  common::TimerId backoff_timer_ = 0;
+  int consecutive_failures_ = 0;
+  std::vector<FlushWaiter> waiters_;
+  std::minstd_rand rng_;
+  common::log::RateLimiter limiter_;
+  bool warned_full_ = false;
+};
+
+// CloudTrail Lake: POST /PutAuditEvents?channelArn=... in batches of up to 100 events / 1 MB.
+// failed[] entries that classify_lake_failure() calls transient are sent again, up to
+// delivery.max_retries times each; the others (and those out of attempts) are dead-lettered.
+class CloudTrailLakeOutput final : public AwsTrailOutputBase {
+ public:
+  CloudTrailLakeOutput(TrailAwsDeps deps, const TrailSink& sink, const DeliveryConfig& delivery);
+
+  void submit(std::uint64_t seq, const TrailRecord& record) override;
+  std::string describe() const override;  // "cloudtrail_lake(<channel arn>)"
+
+ protected:
+  bool has_work() const override { return !buffer_.empty(); }
+  bool batch_full() const override;
+  void send_batch() override;
+
+ private:
+  struct Entry {
+    Tracked tracked;
+    LakeAuditEvent event;
+    int attempts = 0;
+  };
+  void on_response(common::aws::AwsCallOutcome outcome);
+  void requeue_front(std::vector<Entry>& entries);
+
+  std::string channel_arn_;
+  std::deque<Entry> buffer_;
+  std::size_t buffered_bytes_ = 0;
+  std::vector<Entry> batch_;  // in flight
+};
+
+// CloudWatch Logs: PutLogEvents to the expanded group/stream templates (chronological batches from
+// encode_put_log_events). On ResourceNotFoundException with `create: true` it creates the stream, and
+// the group if that is missing too (ResourceAlreadyExistsException counts as created), then resends.
+// Events in rejectedLogEventsInfo (too new / too old / expired) are dead-lettered; no sequence tokens.
+class CloudWatchLogsOutput final : public AwsTrailOutputBase {
+ public:
+  CloudWatchLogsOutput(TrailAwsDeps deps, const TrailSink& sink, const DeliveryConfig& delivery);
+
+  void submit(std::uint64_t seq, const TrailRecord& record) override;
+  std::string describe() const override;  // "cloudwatch_logs(<group>, stream <stream>)"
+
+  const std::string& log_group() const { return group_; }
+  const std::string& log_stream() const { return stream_; }
+  std::uint64_t groups_created() const { return groups_created_; }
+  std::uint64_t streams_created() const { return streams_created_; }
+
+ protected:
+  bool has_work() const override { return !buffer_.empty(); }
+  bool batch_full() const override;
+  void send_batch() override;
+
+ private:
+  struct Entry {
+    Tracked tracked;
+    LogEvent event;
+  };
+  void put();
+  void on_put(common::aws::AwsCallOutcome outcome);
+  void bootstrap();
+  void create(std::string operation, std::function<void(bool ok, const std::string& code)> next);
+  void fail_batch(const std::string& why);
+  void settle_all(bool delivered);
+
+  std::string group_;
+  std::string stream_;
+  bool create_ = true;
+  std::deque<Entry> buffer_;
+  std::size_t buffered_bytes_ = 0;
+  std::vector<Entry> batch_;  // in flight, in the body's (chronological) order
+  std::string batch_body_;
+  bool bootstrapped_ = false;  // this batch already went through create + resend
+  std::uint64_t groups_created_ = 0;
+  std::uint64_t streams_created_ = 0;
+};
+
+// S3: CloudTrail-format files (S3TrailFileBuilder: rolled by interval and size), PUT with
+// If-None-Match: * (the key is deterministic, so a 412 after a lost response means it is stored).
+// A timer finishes the open file when its interval has passed; flush() finishes it at once.
+class S3TrailOutput final : public AwsTrailOutputBase {
+ public:
+  S3TrailOutput(TrailAwsDeps deps, const TrailSink& sink, const DeliveryConfig& delivery);
+  ~S3TrailOutput() override;
+
+  void start() override;
+  void submit(std::uint64_t seq, const TrailRecord& record) override;
+  std::string describe() const override;  // "s3(s3://<bucket>/<prefix>)"
+
+  std::size_t queued_objects() const { return queue_.size(); }
+  std::uint64_t objects_put() const { return objects_put_; }
+  // Keys of the objects stored so far (last 100), oldest first.
+  const std::deque<std::string>& recent_keys() const { return recent_keys_; }
+
+ protected:
+  bool has_work() const override { return !queue_.empty(); }
+  bool batch_full() const override { return true; }  // finished files go at once
+  void send_batch() override;
+  void before_flush() override;
+
+ private:
+  struct Object {
+    S3TrailObject object;
+    std::vector<Tracked> records;
+    int attempts = 0;
+  };
+  void enqueue(S3TrailObject object);
+  void arm_roll_timer();
+  void on_roll_timer();
+  void on_response(common::aws::AwsCallOutcome outcome);
+
+  std::string bucket_;
+  std::string prefix_;
+  S3TrailFileBuilder builder_;
+  std::vector<Tracked> open_records_;  // in the builder's open file
+  std::deque<Object> queue_;           // finished files, oldest first; front is in flight when sending
+  common::TimerId roll_timer_ = 0;
+  std::uint64_t objects_put_ = 0;
+  std::deque<std::string> recent_keys_;
+};
+
+}  // namespace agent
