@@ -1,5 +1,7 @@
 #include "agent/sinks/cloudwatch_encoder.h"
 
+#include "common/clock/time_format.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -26,30 +28,14 @@ void append_size(std::size_t n, std::string& out) {
   out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
-// "YYYY-MM-DDTHH%3AMM%3ASS[.mmm]Z": the ISO-8601 form, already URI-encoded (':' is the only
-// reserved character in it).
+// "YYYY-MM-DDTHH%3AMM%3ASS[.mmm]Z": the ISO-8601 form (milliseconds only when there are any),
+// URI-encoded (':' is the only reserved character in it).
 void append_timestamp(common::WallTime t, std::string& out) {
-  const auto ms_total = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  long long secs = ms_total / 1000;
-  long long ms = ms_total % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    secs -= 1;
-  }
-  const std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d%%3A%02d%%3A%02d", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  out.append(buf, static_cast<std::size_t>(n));
-  if (ms != 0) {
-    out.push_back('.');
-    out.push_back(static_cast<char>('0' + ms / 100));
-    out.push_back(static_cast<char>('0' + (ms / 10) % 10));
-    out.push_back(static_cast<char>('0' + ms % 10));
-  }
-  out.push_back('Z');
+  const bool millis = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000 != 0;
+  thread_local std::string iso;
+  iso.clear();
+  common::append_iso8601(iso, t, millis);
+  append_uri_encoded(iso, out);
 }
 
 // "&MetricData.member.<index>."
