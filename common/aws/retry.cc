@@ -129,6 +129,8 @@ std::optional<common::WallTime> parse_http_date(std::string_view s) {
   skip_spaces();
   if (!second || (s != "GMT" && s != "UTC")) return std::nullopt;
   if (*day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
+  // WallTime (system_clock, nanoseconds) spans 1677-09-21 .. 2262-04-11: outside it from_time_t overflows.
+  if (*year < 1678 || *year > 2261) return std::nullopt;
 
   std::tm tm{};
   tm.tm_year = *year - 1900;
