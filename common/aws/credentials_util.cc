@@ -24,7 +24,8 @@ Result<WallTime> parse_aws_timestamp(std::string_view text) {
       text.find_first_not_of("0123456789") == std::string_view::npos) {
     long long epoch = 0;
     auto r = std::from_chars(text.data(), text.data() + text.size(), epoch);
-    if (r.ec != std::errc()) return bad();
+    // WallTime holds nanoseconds since 1970: at most 9'223'372'036 s (2262-04-11) fit.
+    if (r.ec != std::errc() || epoch > 9'223'372'035) return bad();
     return WallTime(std::chrono::seconds(epoch));
   }
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
@@ -48,6 +49,7 @@ Result<WallTime> parse_aws_timestamp(std::string_view text) {
   const std::string_view zone = text.substr(pos);
   if (zone != "Z" && zone != "z" && zone != "+00:00" && zone != "+0000") return bad();
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return bad();
+  if (y < 1678 || y > 2261) return bad();  // what WallTime (nanoseconds) can hold
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
