@@ -73,7 +73,7 @@ class Daemon {
       aws_ = std::move(*aws);
       spdlog::info("aws: {}", aws_->describe());
     }
-    auto rt = Runtime::build(config_, clock_, scheduler_, aws_.get());
+    auto rt = Runtime::build(config_, clock_, scheduler_, aws_.get(), runtime_options());
     if (!rt.ok()) {
       spdlog::critical("cannot start: {}", rt.error().to_string());
       return rt.error().code() == common::ErrorCode::kConfig ? kExitConfig : kExitFailure;
@@ -109,6 +109,12 @@ class Daemon {
     if (!result) return common::Error(common::ErrorCode::kInternal, "AWS start-up did not complete");
     if (!result->ok()) return std::move(*result).error();
     return std::move(*ctx);
+  }
+
+  RuntimeOptions runtime_options() {
+    RuntimeOptions options;
+    options.io = &io_;
+    return options;
   }
 
   void wait_for_signal() {
@@ -179,7 +185,7 @@ class Daemon {
     // Stop the old pipelines first so the two never write at once, then build the new ones.
     runtime_->stop_sources();
     runtime_->flush([] {});
-    auto rt = Runtime::build(next, clock_, scheduler_, aws);
+    auto rt = Runtime::build(next, clock_, scheduler_, aws, runtime_options());
     if (!rt.ok()) {
       spdlog::error("reload rejected: {}; keeping the running configuration", rt.error().to_string());
       runtime_->reopen_outputs();
@@ -271,12 +277,14 @@ int run_once(const std::string& config_path, const common::Environment& env) {
   RuntimeOptions options;
   options.force_local_stdout = true;
   options.flush_jitter = false;
+  options.io = &io;
   auto rt = Runtime::build(*config, clock, scheduler, nullptr, options);
   if (!rt.ok()) {
     std::fprintf(stderr, "error: %s\n", rt.error().to_string().c_str());
     return kExitFailure;
   }
   Runtime& runtime = **rt;
+  if (runtime.audit() != nullptr) runtime.audit()->read_once();  // to each file's current end; flushed below
   if (runtime.metrics() != nullptr) {
     // Rates need two reads: prime now, read again after a short gap (at most one interval).
     runtime.metrics()->start();

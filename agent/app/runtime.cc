@@ -147,12 +147,25 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
     if (!alarms.ok()) return std::move(alarms).error();
     rt->alarms_ = std::move(*alarms);
   }
+  if (config.audit.enabled && options.io != nullptr) {
+    const common::aws::InstanceIdentity* identity = aws != nullptr && aws->identity() ? &*aws->identity() : nullptr;
+    HostContext host = make_host_context(config, identity, aws != nullptr ? aws->region() : config.aws.region);
+    auto outputs = build_trail_outputs(config, clock, scheduler, aws, *rt->local_, host, options.force_local_stdout);
+    if (!outputs.ok()) return std::move(outputs).error();
+    AuditPipelineOptions ao = AuditPipelineOptions::from_config(config, std::move(host));
+    ao.persist_checkpoints = !options.force_local_stdout;  // `once` neither reads nor moves checkpoints
+    rt->audit_ = std::make_unique<AuditPipeline>(*options.io, scheduler, clock, std::move(ao), std::move(*outputs));
+    if (rt->alarms_) {
+      rt->audit_->set_record_tap([alarms = rt->alarms_.get()](const TrailRecord& r) { alarms->add_audit_record(r); });
+    }
+  }
   return rt;
 }
 
 Runtime::~Runtime() { stop_sources(); }
 
 void Runtime::start() {
+  if (audit_) audit_->start();
   if (alarms_) alarms_->start();
   if (metrics_) {
     metrics_->start();
@@ -161,11 +174,22 @@ void Runtime::start() {
 }
 
 void Runtime::stop_sources() {
+  if (audit_) audit_->stop();
   if (metrics_) metrics_->stop();
   if (alarms_) alarms_->stop();
 }
 
 void Runtime::flush(std::function<void()> done) {
+  if (audit_) {  // audit and metrics flush side by side; done after both
+    auto parts = std::make_shared<int>(metric_output_ ? 2 : 1);
+    auto all = std::make_shared<std::function<void()>>(std::move(done));
+    auto part = [parts, all] {
+      if (--*parts == 0 && *all) (*all)();
+    };
+    audit_->flush(part);
+    if (metric_output_) metric_output_->flush(part);
+    return;
+  }
   if (metric_output_) {
     metric_output_->flush(std::move(done));
     return;
@@ -182,11 +206,13 @@ void Runtime::reopen_outputs() {
 std::string Runtime::describe() const {
   std::string out = metrics_ ? fmt::format("metrics -> {}", metric_output_->describe()) : "metrics off";
   if (alarms_) out += fmt::format("; {}", alarms_->describe());
+  if (audit_) out += fmt::format("; {}", audit_->describe());
   return out;
 }
 
 std::string Runtime::status_line() const {
-  if (!metrics_) return alarms_ ? alarms_->status_line() : "metrics off";
+  const std::string audit = audit_ ? "; " + audit_->status_line() : std::string();
+  if (!metrics_) return (alarms_ ? alarms_->status_line() : "metrics off") + audit;
   const auto& s = metrics_->stats();
   const auto& ps = metrics_->sampler().stats();
   const auto& pk = metric_output_->pack_totals();
@@ -195,7 +221,7 @@ std::string Runtime::status_line() const {
       "({} bytes, {} on the wire), {} invalid dropped; local records {}",
       s.ticks, s.samples, s.failed_ticks, ps.read_errors, ps.parse_errors, pk.datums_sent, pk.requests, pk.raw_bytes,
       pk.wire_bytes, pk.datums_dropped, local_ ? local_->records_written() : 0) +
-         (alarms_ ? "; " + alarms_->status_line() : std::string());
+         (alarms_ ? "; " + alarms_->status_line() : std::string()) + audit;
 }
 
 }  // namespace agent

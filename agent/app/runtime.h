@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/app/alarm_runner.h"
+#include "agent/app/audit_pipeline.h"
 #include "agent/app/aws_context.h"
 #include "agent/app/metrics_pipeline.h"
 #include "agent/sinks/aggregating_metric_output.h"
@@ -21,6 +22,7 @@ namespace agent {
 struct RuntimeOptions {
   bool force_local_stdout = false;  // `once`: print everything to stdout whatever the outputs say
   bool flush_jitter = true;         // random phase of flush timers (off for `once`)
+  boost::asio::io_context* io = nullptr;  // the loop; the audit pipeline (file watching) needs it
 };
 
 class Runtime {
@@ -41,6 +43,7 @@ class Runtime {
   MetricsPipeline* metrics() { return metrics_.get(); }
   AggregatingMetricOutput* metric_output() { return metric_output_.get(); }
   AlarmRunner* alarms() { return alarms_.get(); }  // null without `alarms:`
+  AuditPipeline* audit() { return audit_.get(); }  // null when audit is off (or no io in the options)
 
  private:
   Runtime() = default;
@@ -49,6 +52,7 @@ class Runtime {
   std::unique_ptr<AlarmRunner> alarms_;        // uses local_; fed by alarm_tap_
   std::unique_ptr<AlarmMetricTap> alarm_tap_;  // metrics_ -> metric_output_ + alarms_
   std::unique_ptr<MetricsPipeline> metrics_;
+  std::unique_ptr<AuditPipeline> audit_;  // trail outputs write to local_; taps alarms_
 };
 
 // Creates dir and its parents (mode 0750) if missing; an error names the path and the reason.

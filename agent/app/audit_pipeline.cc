@@ -1,0 +1,434 @@
+#include "agent/app/audit_pipeline.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/sinks/local_sink.h"
+#include "agent/app/aws_context.h"
+#include "agent/sinks/local_trail_output.h"
+#include "agent/sinks/trail_aws_outputs.h"
+#include "common/aws/imds_client.h"
+
+namespace agent {
+
+AuditPipelineOptions AuditPipelineOptions::from_config(const AgentConfig& config, HostContext host) {
+  AuditPipelineOptions o;
+  o.tailer.files = config.audit.files;
+  o.tailer.poll_interval = config.audit.poll_interval;
+  o.tailer.max_line_bytes = static_cast<std::size_t>(config.audit.max_line_bytes);
+  o.assembler.idle_timeout = config.audit.event_timeout;
+  o.filters = config.audit.filters;
+  o.host = std::move(host);
+  o.state_dir = config.agent.state_dir;
+  o.max_pending_records =
+      config.delivery.max_queue_records > 0 ? static_cast<std::size_t>(config.delivery.max_queue_records) : 1;
+  o.tick_interval = std::clamp<std::chrono::milliseconds>(config.audit.event_timeout / 4,
+                                                          std::chrono::milliseconds(50), std::chrono::seconds(1));
+  return o;
+}
+
+AuditPipeline::AuditPipeline(boost::asio::io_context& io, common::Scheduler& scheduler, const common::Clock& clock,
+                             AuditPipelineOptions options, std::vector<std::unique_ptr<TrailOutput>> outputs)
+    : scheduler_(scheduler),
+      clock_(clock),
+      options_(std::move(options)),
+      outputs_(std::move(outputs)),
+      filter_(options_.filters),
+      store_(options_.state_dir, clock, options_.checkpoints),
+      tailer_(io, scheduler, clock, options_.tailer, store_, [this](const TailedLine& line) { handle_line(line); }),
+      tick_timer_(scheduler, [&clock] { return clock.steady_now(); }),
+      corrupt_limiter_(clock, std::chrono::seconds(60), 5) {
+  for (auto& out : outputs_) {
+    std::weak_ptr<bool> alive = alive_;
+    out->set_on_delivered([this, alive](uint64_t seq) {
+      if (alive.expired()) return;
+      on_delivered(seq);
+    });
+  }
+}
+
+AuditPipeline::~AuditPipeline() {
+  *alive_ = false;
+  alive_.reset();
+  if (resume_timer_ != 0) scheduler_.cancel(resume_timer_);
+  tick_timer_.stop();
+  tailer_.stop();
+  if (options_.persist_checkpoints && loaded_) commit(true);
+}
+
+void AuditPipeline::start() {
+  if (running_) return;
+  if (options_.persist_checkpoints && !loaded_) {
+    auto loaded = store_.load();
+    if (!loaded.ok()) spdlog::warn("audit: checkpoints: {}; reading from the start", loaded.error().to_string());
+  }
+  loaded_ = true;
+  running_ = true;
+  for (auto& out : outputs_) out->start();
+  tick_timer_.start(options_.tick_interval, [this] { tick(); }, options_.tick_interval);
+  if (!paused_) tailer_.start();
+}
+
+void AuditPipeline::stop() {
+  if (!running_) return;
+  running_ = false;
+  if (resume_timer_ != 0) {
+    scheduler_.cancel(resume_timer_);
+    resume_timer_ = 0;
+  }
+  tick_timer_.stop();
+  tailer_.stop();
+  if (options_.persist_checkpoints && loaded_) commit(true);
+}
+
+AuditPipeline::FileState& AuditPipeline::file_for(const TailedLine& line) {
+  auto it = files_.find(line.key);
+  if (it != files_.end()) return *it->second;
+  // A new file of this path: the tailer has handed out every line of the older ones.
+  for (auto& [key, fs] : files_) {
+    if (!fs->finished && fs->path == line.path) finish_file(*fs);
+  }
+  auto fs = std::make_unique<FileState>(line.key, std::string(line.path), options_.assembler);
+  FileState& ref = *fs;
+  files_.emplace(line.key, std::move(fs));
+  return ref;
+}
+
+void AuditPipeline::finish_file(FileState& fs) {
+  fs.finished = true;
+  ++stats_.files_finished;
+  fs.assembler.flush_all();
+  process_ready(fs);
+  update_checkpoint(fs);
+}
+
+void AuditPipeline::handle_line(const TailedLine& line) {
+  FileState& fs = file_for(line);
+  if (line.begin < fs.read_to) {  // re-read after a backpressure resume: we have it already
+    ++stats_.reread_lines;
+    return;
+  }
+  fs.read_to = line.end;
+  ++stats_.lines;
+  if (auto st = fs.assembler.add_line(line.bytes, clock_.steady_now(), SourceRange{line.begin, line.end}); !st.ok()) {
+    ++stats_.corrupt;
+    uint64_t suppressed = 0;
+    if (corrupt_limiter_.allow("corrupt", &suppressed)) {
+      spdlog::warn("audit: {} bytes {}..{}: corrupt line skipped ({} similar suppressed): {}", line.path, line.begin,
+                   line.end, suppressed, st.error().to_string());
+    }
+  }
+  process_ready(fs);
+  update_checkpoint(fs);
+  check_backpressure();
+}
+
+void AuditPipeline::process_ready(FileState& fs) {
+  if (fs.assembler.ready_count() == 0) return;
+  const FileKey key = fs.key;  // `fs` stays valid: file states are only erased by collect_finished()
+  for (const AuditEvent& event : fs.assembler.drain()) {
+    ++stats_.events;
+    const TrailRecord record = map_event(event, options_.host, options_.mapper);
+    if (tap_) tap_(record);
+    if (!filter_.accepts(record)) {
+      ++stats_.filtered;
+      continue;
+    }
+    ++stats_.submitted;
+    if (outputs_.empty()) {
+      ++stats_.delivered;
+      continue;
+    }
+    const uint64_t seq = next_seq_++;
+    in_flight_.emplace(seq, InFlight{key, event.source.begin, outputs_.size()});
+    fs.outstanding.insert(event.source.begin);
+    for (auto& out : outputs_) out->submit(seq, record);  // may acknowledge inline
+  }
+}
+
+void AuditPipeline::update_checkpoint(FileState& fs) {
+  std::optional<uint64_t> safe = fs.assembler.checkpoint();
+  if (!fs.outstanding.empty()) {
+    const uint64_t oldest = *fs.outstanding.begin();
+    safe = safe ? std::min(*safe, oldest) : oldest;
+  }
+  if (!safe || (fs.checkpointed && *safe <= *fs.checkpointed)) return;
+  fs.checkpointed = safe;
+  if (!options_.persist_checkpoints) return;
+  store_.set(fs.key, fs.path, *safe);
+  commit(false);
+}
+
+void AuditPipeline::commit(bool force) {
+  if (!options_.persist_checkpoints) return;
+  if (auto st = store_.commit(force); !st.ok()) {
+    ++stats_.commit_errors;
+    uint64_t suppressed = 0;
+    if (corrupt_limiter_.allow("commit", &suppressed)) {
+      spdlog::error("audit: checkpoint commit failed ({} similar suppressed): {}", suppressed, st.error().to_string());
+    }
+  }
+}
+
+void AuditPipeline::on_delivered(uint64_t seq) {
+  auto it = in_flight_.find(seq);
+  if (it == in_flight_.end()) {
+    spdlog::debug("audit: acknowledgement of unknown record {}", seq);
+    return;
+  }
+  if (--it->second.remaining > 0) return;
+  const InFlight done = it->second;
+  in_flight_.erase(it);
+  ++stats_.delivered;
+  auto fit = files_.find(done.key);
+  if (fit != files_.end()) {
+    FileState& fs = *fit->second;
+    if (auto b = fs.outstanding.find(done.begin); b != fs.outstanding.end()) fs.outstanding.erase(b);
+    update_checkpoint(fs);
+  }
+  if (paused_ && running_ && resume_timer_ == 0 && outputs_pending() <= options_.max_pending_records / 2) {
+    // Not from inside an output's callback: start() reads files.
+    resume_timer_ = scheduler_.schedule_after(std::chrono::nanoseconds(0), [this] {
+      resume_timer_ = 0;
+      if (!paused_ || !running_) return;
+      paused_ = false;
+      spdlog::info("audit: outputs caught up ({} pending); reading again", outputs_pending());
+      tailer_.start();
+    });
+  }
+}
+
+std::size_t AuditPipeline::outputs_pending() const {
+  std::size_t most = 0;
+  for (const auto& out : outputs_) most = std::max(most, out->pending());
+  return most;
+}
+
+void AuditPipeline::check_backpressure() {
+  if (paused_ || outputs_pending() <= options_.max_pending_records) return;
+  paused_ = true;
+  ++stats_.pauses;
+  spdlog::warn("audit: outputs hold {} records (> delivery.max_queue_records {}); reading paused",
+               outputs_pending(), options_.max_pending_records);
+  if (tailer_.running()) tailer_.stop();  // allowed from inside the tailer's callback
+}
+
+void AuditPipeline::tick() {
+  const auto now = clock_.steady_now();
+  for (auto& [key, fs] : files_) {
+    fs->assembler.tick(now);
+    process_ready(*fs);
+    update_checkpoint(*fs);
+  }
+  collect_finished();
+  commit(false);
+}
+
+void AuditPipeline::collect_finished() {
+  for (auto it = files_.begin(); it != files_.end();) {
+    const FileState& fs = *it->second;
+    if (fs.finished && fs.outstanding.empty() && fs.assembler.open_count() == 0 && fs.assembler.ready_count() == 0) {
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void AuditPipeline::flush(std::function<void()> done) {
+  for (auto& [key, fs] : files_) {
+    fs->assembler.flush_all();
+    process_ready(*fs);
+    update_checkpoint(*fs);
+  }
+  auto finish = [this, alive = std::weak_ptr<bool>(alive_), done = std::move(done)]() {
+    if (!alive.expired()) {
+      for (auto& [key, fs] : files_) update_checkpoint(*fs);
+      if (loaded_) commit(true);
+    }
+    if (done) done();
+  };
+  if (outputs_.empty()) {
+    finish();
+    return;
+  }
+  auto remaining = std::make_shared<std::size_t>(outputs_.size());
+  auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
+  for (auto& out : outputs_) {
+    out->flush([remaining, shared_finish] {
+      if (--*remaining == 0) (*shared_finish)();
+    });
+  }
+}
+
+void AuditPipeline::read_once() {
+  std::vector<std::string> paths;
+  for (const auto& pattern : options_.tailer.files) {
+    glob_t g{};
+    if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+      for (std::size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    } else {
+      spdlog::warn("audit: {}: no such file", pattern);
+    }
+    ::globfree(&g);
+  }
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    struct stat st {};
+    if (!in || ::stat(path.c_str(), &st) != 0) {
+      spdlog::warn("audit: {}: cannot read", path);
+      continue;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const std::string text = buffer.str();
+    TailedLine line;
+    line.key.device = static_cast<uint64_t>(st.st_dev);
+    line.key.inode = static_cast<uint64_t>(st.st_ino);
+    const std::size_t fp = std::min(text.size(), kFingerprintBytes);
+    line.key.fingerprint = FileFingerprint{static_cast<uint32_t>(fp), fingerprint_hash(std::string_view(text).substr(0, fp))};
+    line.path = path;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) break;  // a partial last line waits for its newline, as the tailer does
+      std::string_view bytes(text.data() + pos, nl - pos);
+      line.truncated = bytes.size() > options_.tailer.max_line_bytes;
+      if (line.truncated) bytes = bytes.substr(0, options_.tailer.max_line_bytes);
+      line.bytes = bytes;
+      line.begin = pos;
+      line.end = nl + 1;
+      handle_line(line);
+      pos = nl + 1;
+    }
+  }
+}
+
+std::optional<uint64_t> AuditPipeline::safe_offset(const FileKey& key) const {
+  auto it = files_.find(key);
+  if (it == files_.end()) return std::nullopt;
+  return it->second->checkpointed;
+}
+
+std::string AuditPipeline::describe() const {
+  std::string outs;
+  for (const auto& out : outputs_) outs += (outs.empty() ? "" : ", ") + out->describe();
+  return fmt::format("audit {} -> [{}]", fmt::join(options_.tailer.files, ","), outs);
+}
+
+std::string AuditPipeline::status_line() const {
+  return fmt::format(
+      "audit: {} lines, {} events, {} corrupt, {} filtered, {} delivered, {} pending{}; tailer {} rotations, {} "
+      "truncations, {} read errors",
+      stats_.lines, stats_.events, stats_.corrupt, stats_.filtered, stats_.delivered, in_flight_.size(),
+      paused_ ? " (paused)" : "", tailer_.stats().rotations, tailer_.stats().truncations, tailer_.stats().read_errors);
+}
+
+namespace {
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (in) std::getline(in, line);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+std::string first_interface_address() {
+  struct ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {};
+  std::string v4;
+  std::string v6;
+  char buf[INET6_ADDRSTRLEN] = {};
+  for (const struct ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || (a->ifa_flags & IFF_UP) == 0 || (a->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    if (a->ifa_addr->sa_family == AF_INET && v4.empty()) {
+      sockaddr_in sin{};
+      std::memcpy(&sin, a->ifa_addr, sizeof(sin));
+      if (::inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof(buf)) != nullptr) v4 = buf;
+    } else if (a->ifa_addr->sa_family == AF_INET6 && v6.empty()) {
+      sockaddr_in6 sin6{};
+      std::memcpy(&sin6, a->ifa_addr, sizeof(sin6));
+      if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr)) continue;
+      if (::inet_ntop(AF_INET6, &sin6.sin6_addr, buf, sizeof(buf)) != nullptr) v6 = buf;
+    }
+  }
+  ::freeifaddrs(list);
+  return !v4.empty() ? v4 : v6;
+}
+
+}  // namespace
+
+HostContext make_host_context(const AgentConfig& config, const common::aws::InstanceIdentity* identity,
+                              std::string_view region) {
+  HostContext h;
+  if (identity != nullptr) {
+    h.instance_id = identity->instance_id;
+    h.account_id = identity->account_id;
+    h.host_address = identity->private_ip;
+  }
+  h.region = !region.empty() ? std::string(region) : (identity != nullptr ? identity->region : config.aws.region);
+  h.hostname = config.agent.hostname;
+  if (h.hostname.empty() && identity != nullptr) h.hostname = identity->hostname;
+  if (h.hostname.empty()) {
+    char name[256] = {};
+    if (::gethostname(name, sizeof(name) - 1) == 0) h.hostname = name;
+  }
+  h.boot_id = read_first_line(config.agent.proc_root + "/sys/kernel/random/boot_id");
+  if (h.host_address.empty()) h.host_address = first_interface_address();
+  return h;
+}
+
+common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(
+    const AgentConfig& config, const common::Clock& clock, common::Scheduler& scheduler, AwsContext* aws,
+    LocalSink& local, const HostContext& host, bool force_local) {
+  std::vector<std::unique_ptr<TrailOutput>> outputs;
+  for (const TrailSink& sink : config.trail.sinks) {
+    if (sink.type == SinkType::kLocal || force_local) {
+      outputs.push_back(std::make_unique<LocalTrailOutput>(clock, local, sink, host));
+      continue;
+    }
+    if (aws == nullptr) {
+      return common::Error(common::ErrorCode::kConfig,
+                           fmt::format("trail.sinks: type {} needs AWS, which was not set up (use type local, or "
+                                       "`trailwatch once` to see what it would send)",
+                                       to_string(sink.type)));
+    }
+    const common::aws::Service service = sink.type == SinkType::kCloudTrailLake   ? common::aws::Service::kCloudTrailData
+                                         : sink.type == SinkType::kCloudWatchLogs ? common::aws::Service::kCloudWatchLogs
+                                                                                  : common::aws::Service::kS3;
+    auto endpoint = aws->endpoint(service);
+    if (!endpoint.ok()) return std::move(endpoint).error().wrap(fmt::format("trail.sinks: {}", to_string(sink.type)));
+    TrailAwsDeps deps{clock, scheduler, aws->client(), std::move(*endpoint), host};
+    switch (sink.type) {
+      case SinkType::kCloudTrailLake:
+        outputs.push_back(std::make_unique<CloudTrailLakeOutput>(std::move(deps), sink, config.delivery));
+        break;
+      case SinkType::kCloudWatchLogs:
+        outputs.push_back(std::make_unique<CloudWatchLogsOutput>(std::move(deps), sink, config.delivery));
+        break;
+      case SinkType::kS3:
+      case SinkType::kLocal:
+        outputs.push_back(std::make_unique<S3TrailOutput>(std::move(deps), sink, config.delivery));
+        break;
+    }
+  }
+  return outputs;
+}
+
+}  // namespace agent
