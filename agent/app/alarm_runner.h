@@ -48,8 +48,9 @@ struct AlarmRunnerOptions {
   std::map<std::string, std::string> common_dimensions;  // instance dimensions + metrics.dimensions
   SnsNotificationOutput::Options delivery;
   // The first period evaluated is the one containing this time (default: now). The runtime passes
-  // the first metrics tick: the period the agent (re)starts in has no samples before it, and
-  // evaluating it would flip a restored ALARM to INSUFFICIENT_DATA and back after every restart.
+  // the second metrics tick (the first that surely yields samples): the period the agent (re)starts
+  // in may have no samples, and evaluating it would flip a restored ALARM to INSUFFICIENT_DATA and
+  // back after a restart.
   std::optional<common::WallTime> evaluate_from;
 };
 

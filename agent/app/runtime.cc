@@ -55,10 +55,12 @@ common::Result<std::unique_ptr<AlarmRunner>> build_alarms(const AgentConfig& con
   ao.persist = !options.force_local_stdout;
   ao.delivery.max_backoff = config.delivery.retry_max_backoff;
   if (config.metrics.enabled && config.metrics.interval.count() > 0) {
-    // The first metrics tick (ticks sit on multiples of the interval; the read at start only primes).
+    // The second metrics tick: ticks sit on multiples of the interval and the read at start only
+    // primes; the first tick can come so soon after it that no jiffy elapsed (no CPU sample), the
+    // second always measures a whole interval.
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch());
     const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(config.metrics.interval);
-    ao.evaluate_from = common::WallTime(now_ms - now_ms % interval + interval);
+    ao.evaluate_from = common::WallTime(now_ms - now_ms % interval + 2 * interval);
   }
   for (const auto& [k, v] : instance_metadata(aws)) ao.common_dimensions[k] = v;
   for (const auto& [k, v] : config.metrics.dimensions) ao.common_dimensions[k] = v;

@@ -82,7 +82,13 @@ SnsPublishRequest publish_request(const QueuedNotification& n, common::WallTime 
 SnsNotificationOutput::SnsNotificationOutput(const common::Clock& clock, common::Scheduler& scheduler,
                                              DurableQueue* queue, SnsPublisher* publisher, LocalSink* local,
                                              Options options)
-    : clock_(clock), scheduler_(scheduler), queue_(queue), publisher_(publisher), local_(local), options_(options) {
+    : clock_(clock),
+      scheduler_(scheduler),
+      queue_(queue),
+      publisher_(publisher),
+      local_(local),
+      options_(options),
+      retry_log_limiter_(clock, std::chrono::minutes(10), 3) {
   if (queue_ == nullptr) return;
   std::vector<std::uint64_t> bad;
   for (const auto& e : queue_->entries()) {
@@ -227,8 +233,12 @@ void SnsNotificationOutput::on_outcome(std::uint64_t id, SnsPublishOutcome outco
       const int shift = std::min(lane.failures - 1, 20);
       const std::chrono::milliseconds backoff =
           std::min<std::chrono::milliseconds>(options_.initial_backoff * (int64_t{1} << shift), options_.max_backoff);
-      spdlog::warn("alarms: SNS unreachable for {} ({}); {} notification(s) kept, retrying in {} ms", n.topic_arn,
-                   outcome.detail, queued_count(), backoff.count());
+      std::uint64_t suppressed = 0;
+      if (retry_log_limiter_.allow(n.topic_arn, &suppressed)) {
+        spdlog::warn("alarms: SNS unreachable for {} ({}); {} notification(s) kept, retrying in {} ms{}", n.topic_arn,
+                     outcome.detail, queued_count(), backoff.count(),
+                     suppressed > 0 ? fmt::format(" ({} similar messages suppressed)", suppressed) : std::string());
+      }
       if (!started_) break;
       lane.retry_timer = scheduler_.schedule_after(backoff, [this, topic = n.topic_arn] {
         lanes_[topic].retry_timer = 0;

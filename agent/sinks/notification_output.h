@@ -33,6 +33,7 @@
 #include "agent/sinks/sns_publisher.h"
 #include "common/clock/clock.h"
 #include "common/event/scheduler.h"
+#include "common/log/log.h"
 #include "common/result/result.h"
 
 namespace agent {
@@ -127,6 +128,7 @@ class SnsNotificationOutput {
   std::map<std::string, Lane, std::less<>> lanes_;       // by topic
   bool started_ = false;
   bool pumping_ = false;
+  common::log::RateLimiter retry_log_limiter_;  // per topic: SNS can be down for hours
   Stats stats_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // publish callbacks outliving this output
 };

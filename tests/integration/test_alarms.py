@@ -300,13 +300,13 @@ class AlarmsTest(unittest.TestCase):
         self.assertEqual(self.saved_state(), "ALARM")
         p = self.start_agent()
         time.sleep(4)  # still busy: evaluations keep ALARM, nothing is (re)sent
-        self.assertEqual(len(self.fake.requests("sns", accepted=True)), 1)
+        self.assertEqual(len(self.fake.requests("sns", accepted=True)), 1, self.agent_log())
         self.proc.busy = 0.05
         recs = self.published(2)
         time.sleep(1.0)
         recs = self.fake.requests("sns", accepted=True)
         self.assertEqual([(m["OldStateValue"], m["NewStateValue"]) for m in self.messages(recs)],
-                         [("INSUFFICIENT_DATA", "ALARM"), ("ALARM", "OK")])
+                         [("INSUFFICIENT_DATA", "ALARM"), ("ALARM", "OK")], self.agent_log())
         self.assertIn("restored in ALARM", self.agent_log())
         self.stop_agent(p)
 
