@@ -12,6 +12,11 @@ bool config_needs_aws(const AgentConfig& config) {
   for (const auto& a : config.alarms) {  // SNS actions
     if (!a.alarm_actions.empty() || !a.ok_actions.empty() || !a.insufficient_data_actions.empty()) return true;
   }
+  if (config.audit.enabled) {  // trail sinks other than the local one
+    for (const auto& sink : config.trail.sinks) {
+      if (sink.type != SinkType::kLocal) return true;
+    }
+  }
   return false;
 }
 
