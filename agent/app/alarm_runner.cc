@@ -1,5 +1,7 @@
 #include "agent/app/alarm_runner.h"
 
+#include "common/fs/atomic_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,55 +22,12 @@ namespace {
 // period closed.
 constexpr auto kEvaluationSlack = std::chrono::milliseconds(2);
 
-common::Error io_error(int err, std::string_view what, const std::string& path) {
-  return common::Error(err == EACCES ? common::ErrorCode::kPermissionDenied : common::ErrorCode::kIo,
-                       fmt::format("{} {}: {}", what, path, std::strerror(err)));
-}
-
 std::string join_path(const std::string& dir, std::string_view name) {
   if (dir.empty() || dir.back() == '/') return dir + std::string(name);
   return dir + "/" + std::string(name);
 }
 
 }  // namespace
-
-common::Status write_file_atomically(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return io_error(errno, "open", tmp);
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return io_error(err, "write", tmp);
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return io_error(err, "fsync", tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error(err, "rename", tmp);
-  }
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
 
 void AlarmMetricTap::publish(std::span<const MetricSample> samples, common::WallTime now) {
   inner_.publish(samples, now);
@@ -233,7 +192,7 @@ void AlarmRunner::on_delivered(const std::string& alarm, std::uint64_t id) {
 void AlarmRunner::save_state() {
   if (options_.state_dir.empty() || !options_.persist) return;
   const std::string path = join_path(options_.state_dir, kAlarmStateFile);
-  if (auto st = write_file_atomically(path, evaluator_.serialize_state()); !st.ok()) {
+  if (auto st = common::write_file_atomically(path, evaluator_.serialize_state()); !st.ok()) {
     ++state_write_errors_;
     spdlog::error("alarms: saving the alarm state: {}", st.error().to_string());
   }

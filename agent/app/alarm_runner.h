@@ -122,7 +122,5 @@ class AlarmMetricTap final : public MetricOutput {
   AlarmRunner& runner_;
 };
 
-// Writes `text` to `path` atomically: path.tmp, fsync, rename, fsync of the directory.
-common::Status write_file_atomically(const std::string& path, std::string_view text);
 
 }  // namespace agent

@@ -1,5 +1,7 @@
 #include "agent/pipeline/checkpoint_store.h"
 
+#include "common/fs/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,18 +49,6 @@ common::Result<std::string> read_whole(const std::string& path) {
   }
   ::close(fd);
   return out;
-}
-
-common::Status write_all(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(errno, "write", path);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
 }
 
 std::vector<CheckpointEntry> sorted(std::vector<CheckpointEntry> v) {
@@ -202,37 +192,12 @@ common::Status CheckpointStore::commit(bool force) {
     return {};
   }
   const std::string text = serialize();
-  const std::string tmp = temp_path();
   auto fail = [&](common::Error error) -> common::Status {
     ++stats_.failed_commits;
     return error.wrap("committing checkpoints to " + file_path_);
   };
 
-  int fd = -1;
-  do {
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return fail(sys_error(errno, "open", tmp));
-  common::Status written = write_all(fd, text, tmp);
-  if (written.ok() && ::fsync(fd) != 0) written = sys_error(errno, "fsync", tmp);
-  if (::close(fd) != 0 && written.ok()) written = sys_error(errno, "close", tmp);
-  if (!written.ok()) {
-    ::unlink(tmp.c_str());
-    return fail(std::move(written).error());
-  }
-  if (::rename(tmp.c_str(), file_path_.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return fail(sys_error(err, "rename", tmp));
-  }
-  // The rename is durable only once the directory entry is.
-  const std::string dir = state_dir_.empty() ? std::string(".") : state_dir_;
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return fail(sys_error(errno, "open", dir));
-  const int sync_rc = ::fsync(dfd);
-  const int sync_errno = errno;
-  ::close(dfd);
-  if (sync_rc != 0) return fail(sys_error(sync_errno, "fsync", dir));
+  if (auto st = common::write_file_atomically(file_path_, text, 0600); !st.ok()) return fail(std::move(st).error());
 
   dirty_ = false;
   last_write_ = now;

@@ -16,6 +16,8 @@
 // Single-threaded: call from the event loop.
 #pragma once
 
+#include "common/fs/atomic_file.h"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -77,7 +79,7 @@ class CheckpointStore {
 
   bool dirty() const noexcept { return dirty_; }
   const std::string& file_path() const noexcept { return file_path_; }
-  std::string temp_path() const { return file_path_ + ".tmp"; }
+  std::string temp_path() const { return common::atomic_temp_path(file_path_); }
   const CheckpointStoreStats& stats() const noexcept { return stats_; }
 
   // The JSON text of the current entries (what commit() writes); for tests and `status`.

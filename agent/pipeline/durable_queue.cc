@@ -1,5 +1,7 @@
 #include "agent/pipeline/durable_queue.h"
 
+#include "common/fs/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,13 +31,6 @@ common::Status write_all(int fd, std::string_view data, const std::string& path)
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   return {};
-}
-
-std::string dir_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 std::string record_line(const DurableQueue::Entry& e) {
@@ -146,29 +141,9 @@ common::Status DurableQueue::remove(std::uint64_t id) {
 }
 
 common::Status DurableQueue::compact() {
-  const std::string tmp = path_ + ".tmp";
-  const int tfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (tfd < 0) return sys_error(errno, "open", tmp);
   std::string text;
   for (const auto& e : entries_) text += record_line(e);
-  common::Status st = write_all(tfd, text, tmp);
-  if (st.ok() && ::fsync(tfd) != 0) st = sys_error(errno, "fsync", tmp);
-  ::close(tfd);
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return sys_error(err, "rename", tmp);
-  }
-  const std::string dir = dir_of(path_);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
+  TW_TRY(common::write_file_atomically(path_, text));
   if (fd_ >= 0) ::close(fd_);
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) return sys_error(errno, "open", path_);
