@@ -21,6 +21,7 @@
 #include "common/event/scheduler.h"
 #include "common/http/curl_multi_client.h"
 #include "common/http/gzip.h"
+#include "tests/support/fakeaws_process.h"
 #include "tests/support/subprocess.h"
 
 namespace {
@@ -33,24 +34,7 @@ constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 constexpr const char* kChannel = "arn:aws:cloudtrail:us-east-1:111122223333:channel/tw-channel-1";
 constexpr auto kDeliveryTimeout = 60s;  // bound for a loaded machine
 
-// The fake AWS endpoint, shared by the suite (reset before each test); as in aws_client_fakeaws_test.
-class FakeAwsProcess {
- public:
-  FakeAwsProcess()
-      : proc_({"/usr/bin/python3", tests::source_dir() + "/tests/fakeaws/fakeaws.py", "--port", "0", "--max-lifetime",
-               "300"}) {
-    proc_.wait_for([](const std::string& out, const std::string&) { return out.find('\n') != std::string::npos; }, 30s);
-    const auto pos = proc_.out().find("FAKEAWS_PORT=");
-    if (pos != std::string::npos) port_ = std::stoi(proc_.out().substr(pos + 13));
-  }
-  int port() const { return port_; }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  const std::string& err() const { return proc_.err(); }
-
- private:
-  tests::Subprocess proc_;
-  int port_ = 0;
-};
+using tests::FakeAwsProcess;  // shared by the suite (reset before each test)
 
 agent::HostContext host() {
   agent::HostContext h;

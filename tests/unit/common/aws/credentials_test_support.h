@@ -18,6 +18,7 @@
 #include "common/aws/credentials_provider.h"
 #include "common/http/curl_multi_client.h"
 #include "tests/support/loopback_http_server.h"
+#include "tests/support/fakeaws_process.h"
 #include "tests/support/subprocess.h"
 
 namespace tests {
@@ -57,24 +58,9 @@ class LogCapture {
 // The fakeaws server as a child process, plus a blocking control client.
 class FakeAwsServer {
  public:
-  FakeAwsServer()
-      : proc_({"/usr/bin/python3", source_dir() + "/tests/fakeaws/fakeaws.py", "--port", "0", "--max-lifetime", "300"}),
-        http_(io_, {}) {
-    const bool up = proc_.wait_for(
-        [](const std::string& out, const std::string&) {
-          const auto at = out.find("FAKEAWS_PORT=");
-          return at != std::string::npos && out.find('\n', at) != std::string::npos;
-        },
-        std::chrono::seconds(30));
-    if (!up) {
-      ADD_FAILURE() << "fakeaws did not start: " << proc_.err();
-      return;
-    }
-    const auto at = proc_.out().find("FAKEAWS_PORT=") + 13;
-    port_ = std::stoi(proc_.out().substr(at, proc_.out().find('\n', at) - at));
-  }
+  FakeAwsServer() : http_(io_, {}) {}
 
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string endpoint() const { return proc_.endpoint(); }
 
   // A control call; returns the body ("" and a test failure on transport errors).
   std::string call(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -96,10 +82,9 @@ class FakeAwsServer {
   void config(const std::string& json) { call("POST", "/_fake/config", json); }
 
  private:
-  Subprocess proc_;
+  FakeAwsProcess proc_;
   boost::asio::io_context io_;
   common::http::CurlMultiClient http_;
-  int port_ = 0;
 };
 
 inline void write_executable(const TempDir& dir, const std::string& name, const std::string& content) {
