@@ -278,6 +278,20 @@ MetricsConfig parse_metrics(const ConfigNode& n) {
     ConfigNode ns = n.child("namespace");
     m.namespace_name = get_bounded_string(n, "namespace", m.namespace_name, 1, kMaxNamespaceLength);
     if (starts_with(m.namespace_name, "AWS/")) ns.error("namespaces starting with \"AWS/\" are reserved for AWS");
+    // PutMetricData: printable ASCII only (no control characters, nothing above 0x7e), not starting with ':'.
+    const auto bad = std::find_if(m.namespace_name.begin(), m.namespace_name.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u < 0x20 || u > 0x7e;
+    });
+    if (bad != m.namespace_name.end()) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const auto u = static_cast<unsigned char>(*bad);
+      ns.error(std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF] + " at position " +
+               std::to_string(bad - m.namespace_name.begin() + 1) +
+               " is not allowed: CloudWatch namespaces are printable ASCII");
+    } else if (starts_with(m.namespace_name, ":")) {
+      ns.error("a namespace may not start with ':'");
+    }
   }
   m.high_resolution = n.get_bool("high_resolution", m.high_resolution);
   m.output = get_enum(n, "output", m.output, kMetricsOutputs);

@@ -141,7 +141,7 @@ class AuditRecordBuilder {
         if (!perms.empty()) perms.push_back(',');
         perms.append(perm);
       }
-      add_synthetic("seperms", perms);
+      if (!perms.empty()) add_synthetic("seperms", perms);  // "{ }": no permissions, no field (empty values are dropped)
       return pos;
     }
     return stop;

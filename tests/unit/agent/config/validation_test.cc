@@ -101,6 +101,16 @@ TEST(Metrics, NamespaceRules) {
   auto empty = load_text("metrics: {namespace: \"\"}\n");
   ASSERT_EQ(empty.errors.size(), 1u);
   EXPECT_EQ(empty.errors[0].to_string(), "v.yaml:1:22: metrics.namespace: must be 1 to 255 characters long, got 0");
+  auto control = load_text("metrics: {namespace: \"Trail\\bwatch\"}\n");
+  ASSERT_EQ(control.errors.size(), 1u) << all(control.errors);
+  EXPECT_EQ(control.errors[0].to_string(),
+            "v.yaml:1:22: metrics.namespace: byte 0x08 at position 6 is not allowed: CloudWatch namespaces are printable ASCII");
+  auto non_ascii = load_text("metrics: {namespace: \"Caf\xc3\xa9\"}\n");
+  ASSERT_EQ(non_ascii.errors.size(), 1u) << all(non_ascii.errors);
+  EXPECT_THAT(non_ascii.errors[0].message, HasSubstr("byte 0xc3 at position 4"));
+  auto colon = load_text("metrics: {namespace: \":Mine\"}\n");
+  ASSERT_EQ(colon.errors.size(), 1u) << all(colon.errors);
+  EXPECT_THAT(colon.errors[0].message, HasSubstr("may not start with ':'"));
   auto bad_dimension = load_text("metrics: {append_dimensions: [InstanceId, InstanceID]}\n");
   ASSERT_EQ(bad_dimension.errors.size(), 1u);
   EXPECT_EQ(bad_dimension.errors[0].key_path, "metrics.append_dimensions[1]");

@@ -141,6 +141,9 @@ TEST(AuditRecord, AvcUnlabelledResultAndPermissions) {
       "type=AVC msg=audit(1170021493.977:293): avc:  denied  { read write } for  pid=13010 comm=\"pickup\" tclass=dir");
   EXPECT_EQ(fields_of(r), (Fields{{"seresult", "denied"}, {"seperms", "read,write"}, {"pid", "13010"},
                                    {"comm", "\"pickup\""}, {"tclass", "dir"}}));
+  // An empty permission list "{ }" gives no seperms field (fields never have empty values).
+  EXPECT_EQ(fields_of(parse_ok("type=AVC msg=audit(1.000:5): avc:  denied  { } for  pid=7")),
+            (Fields{{"seresult", "denied"}, {"pid", "7"}}));
   // Other records keep words without '=' out.
   EXPECT_EQ(fields_of(parse_ok("type=DAEMON_END msg=audit(1.000:5): auditd normal halt, sending auid=0")),
             (Fields{{"auid", "0"}}));
