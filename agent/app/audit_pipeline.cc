@@ -287,35 +287,61 @@ void AuditPipeline::read_once() {
     }
     ::globfree(&g);
   }
+  // Streams each file in 1 MiB reads (a large log is not held in memory), handing out complete
+  // lines with their byte offsets exactly as the tailer would.
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::string buffer;
   for (const auto& path : paths) {
-    std::ifstream in(path, std::ios::binary);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
-    if (!in || ::stat(path.c_str(), &st) != 0) {
-      spdlog::warn("audit: {}: cannot read", path);
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      spdlog::warn("audit: {}: cannot read: {}", path, std::strerror(errno));
+      if (fd >= 0) ::close(fd);
       continue;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
     TailedLine line;
     line.key.device = static_cast<uint64_t>(st.st_dev);
     line.key.inode = static_cast<uint64_t>(st.st_ino);
-    const std::size_t fp = std::min(text.size(), kFingerprintBytes);
-    line.key.fingerprint = FileFingerprint{static_cast<uint32_t>(fp), fingerprint_hash(std::string_view(text).substr(0, fp))};
     line.path = path;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      const std::size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) break;  // a partial last line waits for its newline, as the tailer does
-      std::string_view bytes(text.data() + pos, nl - pos);
-      line.truncated = bytes.size() > options_.tailer.max_line_bytes;
-      if (line.truncated) bytes = bytes.substr(0, options_.tailer.max_line_bytes);
-      line.bytes = bytes;
-      line.begin = pos;
-      line.end = nl + 1;
-      handle_line(line);
-      pos = nl + 1;
+    buffer.clear();
+    uint64_t buffer_offset = 0;  // file offset of buffer[0]
+    bool fingerprinted = false;
+    for (;;) {
+      const std::size_t old_size = buffer.size();
+      buffer.resize(old_size + kChunk);
+      const ssize_t n = ::read(fd, buffer.data() + old_size, kChunk);
+      if (n < 0 && errno == EINTR) {
+        buffer.resize(old_size);
+        continue;
+      }
+      if (n < 0) spdlog::warn("audit: {}: read failed: {}", path, std::strerror(errno));
+      buffer.resize(old_size + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+      if (!fingerprinted && (buffer.size() >= kFingerprintBytes || n <= 0)) {
+        const std::size_t fp = std::min(buffer.size(), kFingerprintBytes);
+        line.key.fingerprint =
+            FileFingerprint{static_cast<uint32_t>(fp), fingerprint_hash(std::string_view(buffer).substr(0, fp))};
+        fingerprinted = true;
+      }
+      if (fingerprinted) {
+        std::size_t pos = 0;
+        for (;;) {
+          const std::size_t nl = buffer.find('\n', pos);
+          if (nl == std::string::npos) break;  // a partial last line waits for its newline, as the tailer does
+          std::string_view bytes(buffer.data() + pos, nl - pos);
+          line.truncated = bytes.size() > options_.tailer.max_line_bytes;
+          if (line.truncated) bytes = bytes.substr(0, options_.tailer.max_line_bytes);
+          line.bytes = bytes;
+          line.begin = buffer_offset + pos;
+          line.end = buffer_offset + nl + 1;
+          handle_line(line);
+          pos = nl + 1;
+        }
+        buffer.erase(0, pos);
+        buffer_offset += pos;
+      }
+      if (n <= 0) break;
     }
+    ::close(fd);
   }
 }
 
