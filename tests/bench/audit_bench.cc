@@ -2,6 +2,9 @@
 //
 //   BM_ParseOnly:        parse_audit_line over every line.
 //   BM_ParseAndAssemble: AuditAssembler::add_line over every line, then flush_all + drain.
+//   BM_ParseAssembleRender: the same, then every event mapped to a trail record (map_event) and
+//                        rendered as the CloudTrail JSON record the sinks send: the whole CPU path of
+//                        one audit line from the log to the bytes of a request.
 //   BM_Libauparse:       the system's libauparse (dlopen "libauparse.so.0", AUSOURCE_BUFFER) reading
 //                        the same bytes, visiting every record and every field's raw string: the
 //                        baseline. Skipped when the library is not installed.
@@ -23,6 +26,9 @@
 #include <vector>
 
 #include "agent/parsers/audit_assembler.h"
+#include "agent/pipeline/trail_mapper.h"
+#include "agent/pipeline/trail_record.h"
+#include "tests/support/example_host.h"
 
 namespace {
 
@@ -108,6 +114,39 @@ void BM_ParseAndAssemble(benchmark::State& state) {
   state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ParseAndAssemble)->Unit(benchmark::kMillisecond);
+
+void BM_ParseAssembleRender(benchmark::State& state) {
+  const std::string& text = corpus();
+  if (text.empty()) {
+    state.SkipWithError("audit corpus not found (run from the repo root or set TRAILWATCH_SOURCE_DIR)");
+    return;
+  }
+  const agent::HostContext host = tests::example_host();
+  uint64_t events = 0;
+  uint64_t rendered_bytes = 0;
+  for (auto _ : state) {
+    agent::AuditAssembler assembler;
+    const common::SteadyTime now{};
+    auto render = [&] {
+      for (const agent::AuditEvent& event : assembler.drain()) {
+        const agent::TrailRecord record = agent::map_event(event, host);
+        const std::string json = agent::render_cloudtrail_event(record);
+        rendered_bytes += json.size();
+        ++events;
+      }
+    };
+    for_each_line(text, [&](std::string_view line, std::size_t begin, std::size_t end) {
+      benchmark::DoNotOptimize(assembler.add_line(line, now, {begin, end}));
+      if (assembler.ready_count() >= 256) render();
+    });
+    assembler.flush_all();
+    render();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["out_bytes/event"] = static_cast<double>(rendered_bytes) / static_cast<double>(std::max<uint64_t>(1, events));
+}
+BENCHMARK(BM_ParseAssembleRender)->Unit(benchmark::kMillisecond);
 
 // The few libauparse entry points we call (auparse.h, audit 3.0.9).
 struct Libauparse {

@@ -23,6 +23,7 @@
 #include "common/http/gzip.h"
 #include "tests/support/fakeaws_process.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/example_host.h"
 
 namespace {
 
@@ -36,16 +37,7 @@ constexpr auto kDeliveryTimeout = 60s;  // bound for a loaded machine
 
 using tests::FakeAwsProcess;  // shared by the suite (reset before each test)
 
-agent::HostContext host() {
-  agent::HostContext h;
-  h.instance_id = "i-0123456789abcdef0";
-  h.hostname = "ip-10-0-1-17";
-  h.account_id = "111122223333";
-  h.region = "us-east-1";
-  h.host_address = "10.0.1.17";
-  h.boot_id = "6f1c0d2e-8a57-4b8e-9d0c-1f2e3d4c5b6a";
-  return h;
-}
+agent::HostContext host() { return tests::example_host(); }
 
 // The tests' "now" (set once per test so a record's time depends only on its number and age).
 int64_t g_now_ms = 0;

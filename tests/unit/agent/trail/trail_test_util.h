@@ -12,6 +12,7 @@
 
 #include "agent/parsers/audit_assembler.h"
 #include "agent/pipeline/trail_mapper.h"
+#include "tests/support/example_host.h"
 
 namespace tests {
 
@@ -50,16 +51,7 @@ inline agent::AuditEvent corpus_event(const std::string& relative, uint64_t seri
   return {};
 }
 
-inline agent::HostContext test_host() {
-  agent::HostContext h;
-  h.instance_id = "i-0123456789abcdef0";
-  h.hostname = "ip-10-0-1-17";
-  h.account_id = "111122223333";
-  h.region = "us-east-1";
-  h.host_address = "10.0.1.17";
-  h.boot_id = "6f1c0d2e-8a57-4b8e-9d0c-1f2e3d4c5b6a";
-  return h;
-}
+inline agent::HostContext test_host() { return example_host(); }
 
 inline agent::TrailRecord map_corpus(const std::string& relative, uint64_t serial,
                                      const agent::TrailMapperOptions& options = {}) {

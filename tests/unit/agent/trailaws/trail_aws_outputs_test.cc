@@ -20,6 +20,7 @@
 #include "common/http/gzip.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
+#include "tests/support/example_host.h"
 
 namespace {
 
@@ -107,16 +108,7 @@ Response s3_error(long status, const std::string& code) {
   return r;
 }
 
-agent::HostContext host() {
-  agent::HostContext h;
-  h.instance_id = "i-0123456789abcdef0";
-  h.hostname = "ip-10-0-1-17";
-  h.account_id = "111122223333";
-  h.region = "us-east-1";
-  h.host_address = "10.0.1.17";
-  h.boot_id = "6f1c0d2e-8a57-4b8e-9d0c-1f2e3d4c5b6a";
-  return h;
-}
+agent::HostContext host() { return tests::example_host(); }
 
 agent::TrailRecord record(int i, int64_t time_ms = 1'700'000'000'000) {
   agent::TrailRecord r;
