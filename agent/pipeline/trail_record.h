@@ -117,6 +117,10 @@ struct CloudTrailRenderOptions {
   bool include_extra = true;  // additionalEventData beyond instanceId/truncated
   bool truncated = false;     // sets additionalEventData.truncated=true
 };
+// The record as compact JSON text (what the sinks send). Written directly, not through an nlohmann
+// tree: it runs once per audit event (common/json/json_writer.h); invalid UTF-8 is replaced.
+std::string render_cloudtrail_event(const TrailRecord& r, const CloudTrailRenderOptions& options);
+// The same record parsed into a tree, for callers that inspect it (tests, tools).
 nlohmann::ordered_json cloudtrail_event_json(const TrailRecord& r, const CloudTrailRenderOptions& options = {});
 
 // The compact rendering, never longer than max_bytes when that is possible: when the full record is
@@ -125,7 +129,8 @@ nlohmann::ordered_json cloudtrail_event_json(const TrailRecord& r, const CloudTr
 std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes = SIZE_MAX);
 
 // CloudTrail Lake PutAuditEvents eventData (aws-wire 4.3), strings capped at the schema limits.
-nlohmann::ordered_json lake_event_data_json(const TrailRecord& r);
+std::string render_lake_event_data(const TrailRecord& r);
+nlohmann::ordered_json lake_event_data_json(const TrailRecord& r);  // the same, parsed
 
 // nlohmann dump that never throws: compact, invalid UTF-8 replaced.
 std::string dump_json(const nlohmann::ordered_json& j);

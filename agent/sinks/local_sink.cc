@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock/time_format.h"
+#include "common/json/json_writer.h"
 
 namespace agent {
 namespace {
@@ -50,13 +51,26 @@ LocalSink::~LocalSink() {
 
 common::Status LocalSink::write(common::WallTime now, std::string_view destination, std::string_view api,
                                 const nlohmann::json& payload) {
-  nlohmann::json record = {
-      {"time", common::format_iso8601(now)},
-      {"destination", destination},
-      {"api", api},
-      {"payload", payload},
-  };
-  line_ = record.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return write_raw(now, destination, api, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+common::Status LocalSink::write_raw(common::WallTime now, std::string_view destination, std::string_view api,
+                                    std::string_view payload_json) {
+  if (pretty_) {
+    nlohmann::json record = {
+        {"time", common::format_iso8601(now)},
+        {"destination", destination},
+        {"api", api},
+        {"payload", nlohmann::json::parse(payload_json, nullptr, false)},
+    };
+    line_ = record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    // {"api":…,"destination":…,"payload":…,"time":…}: the key order nlohmann::json (sorted) gives.
+    line_.clear();
+    common::JsonWriter w(line_);
+    w.begin_object().key("api").value(api).key("destination").value(destination).key("payload").raw(payload_json);
+    w.key("time").value(common::format_iso8601(now)).end_object();
+  }
   line_.push_back('\n');
   if (!write_all(fd_, line_)) {
     return common::Error(common::ErrorCode::kIo, "write to local output " + path_ + ": " + std::strerror(errno));

@@ -27,6 +27,10 @@ class LocalSink {
   // destination: where it would have gone ("cloudwatch", "sns", "cloudtrail_lake"…); api: the AWS action.
   common::Status write(common::WallTime now, std::string_view destination, std::string_view api,
                        const nlohmann::json& payload);
+  // The same with the payload already rendered as compact JSON text (the trail path renders each
+  // record once and splices it in, instead of building and walking a tree again).
+  common::Status write_raw(common::WallTime now, std::string_view destination, std::string_view api,
+                           std::string_view payload_json);
   common::Status flush();
   common::Status reopen();  // after the file was rotated away
 

@@ -5,6 +5,7 @@
 
 #include "agent/sinks/trail_lake_encoder.h"
 #include "agent/sinks/trail_local.h"
+#include "common/json/json_writer.h"
 #include "agent/sinks/trail_logs_encoder.h"
 
 namespace agent {
@@ -15,7 +16,7 @@ LocalTrailLine local_trail_line(const TrailSink& sink, const HostContext& host, 
     case SinkType::kLocal:
       line.destination = std::string(kLocalTrailDestination);
       line.api = std::string(kLocalTrailApi);
-      line.payload = local_trail_payload(record);
+      line.payload = render_cloudtrail_event(record);
       break;
     case SinkType::kCloudTrailLake: {
       const LakeAuditEvent event = make_lake_audit_event(record);
@@ -25,7 +26,8 @@ LocalTrailLine local_trail_line(const TrailSink& sink, const HostContext& host, 
           {"channelArn", sink.channel_arn},
           {"auditEvents", nlohmann::json::array({nlohmann::json{{"id", event.id},
                                                                 {"eventData", event.event_data},
-                                                                {"eventDataChecksum", event.event_data_checksum}}})}};
+                                                                {"eventDataChecksum", event.event_data_checksum}}})}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       break;
     }
     case SinkType::kCloudWatchLogs: {
@@ -36,14 +38,19 @@ LocalTrailLine local_trail_line(const TrailSink& sink, const HostContext& host, 
           {"logGroupName", expand_log_name_template(sink.log_group, host, false)},
           {"logStreamName", expand_log_name_template(sink.log_stream, host, true)},
           {"logEvents", nlohmann::json::array({nlohmann::json{{"timestamp", event.timestamp_ms},
-                                                              {"message", event.message}}})}};
+                                                              {"message", event.message}}})}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       break;
     }
     case SinkType::kS3:
       line.destination = "s3";
       line.api = "PutObject";
-      line.payload = nlohmann::json{{"bucket", sink.bucket},
-                                    {"Records", nlohmann::json::array({local_trail_payload(record)})}};
+      // {"Records":[…],"bucket":…}: sorted keys, as the other payloads.
+      common::JsonWriter(line.payload)
+          .begin_object()
+          .key("Records").begin_array().raw(render_cloudtrail_event(record)).end_array()
+          .key("bucket").value(sink.bucket)
+          .end_object();
       break;
   }
   return line;
@@ -55,7 +62,7 @@ LocalTrailOutput::LocalTrailOutput(const common::Clock& clock, LocalSink& sink, 
 
 void LocalTrailOutput::submit(std::uint64_t seq, const TrailRecord& record) {
   const LocalTrailLine line = local_trail_line(as_, host_, record);
-  if (auto st = sink_.write(clock_.wall_now(), line.destination, line.api, line.payload); !st.ok()) {
+  if (auto st = sink_.write_raw(clock_.wall_now(), line.destination, line.api, line.payload); !st.ok()) {
     ++write_errors_;
     uint64_t suppressed = 0;
     if (error_limiter_.allow("write", &suppressed)) {

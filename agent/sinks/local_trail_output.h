@@ -29,7 +29,7 @@ namespace agent {
 struct LocalTrailLine {
   std::string destination;
   std::string api;
-  nlohmann::json payload;
+  std::string payload;  // compact JSON text
 };
 LocalTrailLine local_trail_line(const TrailSink& sink, const HostContext& host, const TrailRecord& record);
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <set>
 
+#include "common/json/json_writer.h"
 #include "common/aws/sigv4.h"
 
 namespace agent {
@@ -53,7 +54,7 @@ std::string lake_event_data_checksum(std::string_view event_data) {
 LakeAuditEvent make_lake_audit_event(const TrailRecord& record) {
   LakeAuditEvent e;
   e.id = record.event_id.substr(0, kLakeMaxIdLength);
-  e.event_data = dump_json(lake_event_data_json(record));
+  e.event_data = render_lake_event_data(record);
   e.event_data_checksum = lake_event_data_checksum(e.event_data);
   return e;
 }
@@ -76,11 +77,11 @@ std::vector<LakeRequest> encode_put_audit_events(const std::vector<LakeAuditEven
     ids_in_request.clear();
   };
   for (std::size_t i = 0; i < events.size(); ++i) {
-    Json entry = Json::object();
-    entry["id"] = events[i].id;
-    entry["eventData"] = events[i].event_data;
-    if (!events[i].event_data_checksum.empty()) entry["eventDataChecksum"] = events[i].event_data_checksum;
-    const std::string text = dump_json(entry);
+    std::string text;
+    common::JsonWriter entry(text);
+    entry.begin_object().key("id").value(events[i].id).key("eventData").value(events[i].event_data);
+    if (!events[i].event_data_checksum.empty()) entry.key("eventDataChecksum").value(events[i].event_data_checksum);
+    entry.end_object();
     if (current.count > 0) {
       const std::size_t size_with = current.body.size() + 1 + text.size() + kBodyClose.size();
       if (current.count >= kLakeMaxEventsPerRequest || size_with > kLakeMaxRequestBytes ||

@@ -20,7 +20,7 @@ inline constexpr std::size_t kLakeMaxIdLength = 128;             // id: 1-128 of
 
 struct LakeAuditEvent {
   std::string id;                   // the record's eventID (a UUID fits the id pattern)
-  std::string event_data;           // lake_event_data_json() as compact JSON text
+  std::string event_data;           // render_lake_event_data(): compact JSON text
   std::string event_data_checksum;  // base64(SHA-256(event_data))
 };
 

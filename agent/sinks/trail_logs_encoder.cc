@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/json/json_writer.h"
+
 namespace agent {
 namespace {
 
@@ -78,10 +80,8 @@ std::vector<LogsRequest> encode_put_log_events(std::string_view log_group, std::
     // JSON writer would) before truncating and measuring.
     if (!is_valid_utf8(e.message)) e.message = Json::parse(dump_json(Json(e.message))).get<std::string>();
     e.message = truncate_log_message(std::move(e.message));
-    Json entry = Json::object();
-    entry["timestamp"] = e.timestamp_ms;
-    entry["message"] = e.message;
-    const std::string text = dump_json(entry);
+    std::string text;
+    common::JsonWriter(text).begin_object().key("timestamp").value(e.timestamp_ms).key("message").value(e.message).end_object();
     const std::size_t cost = e.message.size() + kLogsEventOverheadBytes;
     if (current.count > 0 &&
         (current.count >= kLogsMaxEventsPerBatch || current.payload_bytes + cost > kLogsMaxBatchBytes ||
