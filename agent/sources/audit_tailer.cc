@@ -74,6 +74,11 @@ struct AuditTailer::Followed {
   // When `path` was missing at our first look: the rotated siblings that existed then. Siblings not
   // in it appeared while we waited (written and rotated away before we saw `path`) and are read too.
   std::optional<std::vector<FileStat>> siblings_while_missing;
+  // copytruncate: the file was truncated, a sibling starts with its bytes but is shorter than our
+  // offset (still being copied?). `current` is not read (its offset is meaningless now) until the copy
+  // is complete or stats_.polls reaches copy_wait_until.
+  bool holding = false;
+  std::optional<uint64_t> copy_wait_until;
 
   bool is_open(const FileStat& st) const {
     if (current && current->same_inode(st)) return true;
@@ -246,13 +251,15 @@ void AuditTailer::resync(Followed& f) {
   }
 }
 
-// First sight of a followed path: resume where the checkpoints say, which may be a rotated sibling.
+// First sight of a followed path: resume where the checkpoints say, which may be a rotated sibling,
+// or a copy of the checkpointed file when P was truncated while we were stopped (copytruncate).
 void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
   struct Candidate {
     std::string path;
     FileStat st;
-    std::unique_ptr<Reader> reader;  // opened when a checkpoint matched it
+    std::unique_ptr<Reader> reader;  // opened when a checkpoint matched it (or it was looked at as a copy)
     std::optional<uint64_t> offset;  // the matching checkpoint's offset
+    bool copy = false;               // matched by content: a copy of the file P held at the checkpoint
   };
   std::vector<Candidate> cands;  // [0] = path, then the existing path.N, newest first
   cands.push_back({f.path, at_path, nullptr, std::nullopt});
@@ -262,10 +269,12 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
   }
 
   const std::vector<CheckpointEntry> entries = checkpoints_.entries_for(f.path);
-  std::optional<std::size_t> anchor;  // the OLDEST candidate a checkpoint matches
+  std::vector<bool> matched(entries.size(), false);
+  // 1. By device + inode + fingerprint: the checkpointed file itself, wherever it was renamed to.
   for (std::size_t i = cands.size(); i-- > 0;) {
     Candidate& c = cands[i];
-    for (const CheckpointEntry& e : entries) {
+    for (std::size_t j = 0; j < entries.size(); ++j) {
+      const CheckpointEntry& e = entries[j];
       if (e.key.device != c.st.device || e.key.inode != c.st.inode) continue;
       if (!c.reader) {
         c.reader = open_reader(c.path);
@@ -277,11 +286,74 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
         log_error("fingerprint", c.path, same.error());
         return;
       }
-      if (!*same) continue;  // inode reused by another file (case g)
+      if (!*same) continue;  // inode reused by another file (case g), or rewritten in place (copytruncate)
+      if (i == 0 && e.offset > 0) {
+        // P itself, shorter than its checkpoint: truncated, and rewritten with the same first bytes.
+        // Treated like a rewrite (step 2 looks for the copy).
+        auto st = stat_fd(c.reader->fd);
+        if (st.ok() && st->size < e.offset) continue;
+      }
       c.reader->key.fingerprint = e.key.fingerprint;
       c.reader->fingerprinted = e.key.fingerprint.length > 0;
       c.offset = e.offset;
-      if (!anchor) anchor = i;
+      matched[j] = true;
+      break;
+    }
+  }
+
+  // 2. copytruncate while stopped: a checkpoint of P's inode that P no longer matches. The content it
+  // describes is in a plain sibling that starts with its fingerprint and holds at least its offset.
+  const bool p_matched = cands[0].offset.has_value();
+  std::vector<std::size_t> recovered;       // candidates matched as copies
+  std::vector<const CheckpointEntry*> lost;  // no copy found
+  bool lost_short = false;                   // ...but one with the right first bytes was too short
+  for (std::size_t j = 0; j < entries.size(); ++j) {
+    const CheckpointEntry& e = entries[j];
+    if (matched[j] || e.key.device != at_path.device || e.key.inode != at_path.inode) continue;
+    if (e.key.fingerprint.length == 0) continue;
+    // Already followed into a copy that was checkpointed at or past this offset (its own entry).
+    const bool superseded = std::any_of(entries.begin(), entries.end(), [&](const CheckpointEntry& o) {
+      return o.key.fingerprint == e.key.fingerprint && !o.key.same_inode(e.key) && o.offset >= e.offset;
+    });
+    if (superseded) continue;
+    bool found = false;
+    bool too_short = false;
+    for (std::size_t i = 1; i < cands.size() && !found; ++i) {  // newest first: logrotate's copy is .1
+      Candidate& c = cands[i];
+      if (c.offset || !c.st.regular) continue;
+      if (!c.reader) c.reader = open_reader(c.path);
+      if (!c.reader) continue;  // logged; not a copy we can read
+      const CopyMatch m = copy_matches(*c.reader, e.key.fingerprint, e.offset);
+      if (m == CopyMatch::kShort) too_short = true;
+      if (m != CopyMatch::kYes) continue;
+      c.reader->key.fingerprint = e.key.fingerprint;
+      c.reader->fingerprinted = true;
+      c.offset = e.offset;
+      c.copy = true;
+      if (!p_matched) recovered.push_back(i);
+      found = true;
+    }
+    // When P matches a newer entry of its own inode, we had already moved on from this content while
+    // running (read its copy, or counted its loss then): an older entry left behind, not a new loss.
+    if (!found && !p_matched) {
+      lost.push_back(&e);
+      lost_short = lost_short || too_short;
+    }
+  }
+  if (!lost.empty() && lost_short && wait_for_copy(f)) {
+    if (!f.holding) {
+      spdlog::info("audit tailer: {} was truncated while stopped; a copy with its first bytes is still shorter than "
+                   "the checkpoint (being written?): waiting up to {} polls",
+                   f.path, options_.copy_wait_polls);
+    }
+    f.holding = true;  // nothing is open yet; initialize() runs again on the next look
+    return;
+  }
+
+  std::optional<std::size_t> anchor;  // the OLDEST candidate a checkpoint matches (by inode or as a copy)
+  for (std::size_t i = cands.size(); i-- > 0;) {
+    if (cands[i].offset) {
+      anchor = i;
       break;
     }
   }
@@ -324,7 +396,11 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
       }
     }
     c.reader->restart_at(offset);
-    if (i > 0 && c.offset) {
+    if (i > 0 && c.copy) {
+      spdlog::info("audit tailer: {} was truncated while stopped (copytruncate); its copy {} is read from the "
+                   "checkpoint {} to its end first, then the newer files",
+                   f.path, c.path, offset);
+    } else if (i > 0 && c.offset) {
       spdlog::info("audit tailer: {} moved to {} while stopped; resuming it at {} before the newer files", f.path,
                    c.path, offset);
     } else if (i > 0) {
@@ -332,6 +408,18 @@ void AuditTailer::initialize(Followed& f, const FileStat& at_path) {
     }
     chain.push_back(std::move(c.reader));
   }
+  stats_.truncations += recovered.size() + lost.size();
+  stats_.copies_read += recovered.size();
+  stats_.truncation_losses += lost.size();
+  for (const CheckpointEntry* e : lost) {
+    spdlog::warn("audit tailer: {} was truncated or rewritten while stopped (its checkpointed content, offset {}, "
+                 "is not in {} any more) and no plain copy {}.1..{}.{} starts with its first bytes and holds that "
+                 "offset{}: lines written after offset {} before the truncation, if any, are lost",
+                 f.path, e->offset, f.path, f.path, f.path, options_.max_rotated_siblings,
+                 lost_short ? " (one that does was still shorter after waiting)" : "", e->offset);
+  }
+  f.holding = false;
+  f.copy_wait_until.reset();
   f.current = std::move(chain.back());
   chain.pop_back();
   for (auto& r : chain) f.rotated.push_back(std::move(r));
@@ -346,6 +434,12 @@ void AuditTailer::rotate(Followed& f, const FileStat& at_path) {
   auto next = open_reader(f.path);
   if (!next) return;  // retried on the next poll; the old file keeps being read meanwhile
   if (!next->same_inode(at_path)) return;  // it changed again under us; the next look sorts it out
+  if (f.holding && f.current) {
+    // Waiting for the copy of the truncated file, and now it is renamed away too: decide now (a
+    // last look for the copy, else the loss), so the old file is read from a meaningful offset.
+    f.copy_wait_until = 0;
+    check_current(f);
+  }
 
   const auto siblings = scan_siblings(f.path);  // newest first
   std::size_t newest_open = 0;  // 1-based position of the newest sibling we already read; 0 = none
@@ -379,7 +473,10 @@ void AuditTailer::rotate(Followed& f, const FileStat& at_path) {
   prune_checkpoints(f);
 }
 
-// Same inode at the path: did it shrink (copytruncate, truncate) or get rewritten in place?
+// Same inode at the path: did it shrink (copytruncate, truncate) or get rewritten in place? Then
+// what we had not read yet may be in a copy (copytruncate): a plain sibling that starts with the
+// file's fingerprint and holds at least our offset. It is read first, from our offset, as an older
+// file of the chain with its own key (see the header); then this file from 0.
 void AuditTailer::check_current(Followed& f) {
   Reader& r = *f.current;
   auto st = stat_fd(r.fd);
@@ -394,13 +491,97 @@ void AuditTailer::check_current(Followed& f) {
     restart = same.ok() && !*same;
   }
   if (!restart) return;
-  spdlog::info("audit tailer: {} was truncated or rewritten in place (size {} < offset {} or new content); "
-               "reading it again from the beginning",
-               f.path, st->size, r.read_offset);
-  ++stats_.truncations;
+  if (!f.holding) ++stats_.truncations;  // once per truncation, not on every look while we wait
+
+  const uint64_t offset = r.read_offset;
+  std::vector<std::unique_ptr<Reader>> copies;  // the copy, then newer copies made between two looks
+  bool short_copy = false;
+  if (r.fingerprinted && r.key.fingerprint.length > 0) {
+    const auto siblings = scan_siblings(f.path);  // newest first
+    for (std::size_t i = 0; i < siblings.size() && copies.empty(); ++i) {
+      if (!siblings[i].second.regular || f.is_open(siblings[i].second)) continue;
+      auto c = open_reader(siblings[i].first);
+      if (!c) continue;
+      const CopyMatch m = copy_matches(*c, r.key.fingerprint, offset);
+      if (m == CopyMatch::kShort) short_copy = true;
+      if (m != CopyMatch::kYes) continue;
+      copies.push_back(std::move(c));
+      // Siblings newer than the copy hold later contents of this file, copied and truncated away
+      // between two looks: read from 0 after it, oldest first (as rotate() does for renames).
+      for (std::size_t j = i; j-- > 0;) {
+        const auto& [p, sst] = siblings[j];
+        if (!sst.regular || f.is_open(sst) || copies.front()->same_inode(sst)) continue;
+        if (auto n = open_reader(p)) copies.push_back(std::move(n));
+      }
+    }
+  }
+  if (copies.empty() && short_copy && wait_for_copy(f)) {
+    if (!f.holding) {
+      spdlog::info("audit tailer: {} was truncated at offset {}; a copy with its first bytes is still shorter "
+                   "than that (being written?): holding {} for up to {} polls",
+                   f.path, offset, f.path, options_.copy_wait_polls);
+    }
+    f.holding = true;
+    return;
+  }
+  f.holding = false;
+  f.copy_wait_until.reset();
+  if (!copies.empty()) {
+    Reader& copy = *copies.front();
+    // Byte-identical to the original up to the truncate: carry on where we were, partial line included.
+    copy.key.fingerprint = r.key.fingerprint;
+    copy.fingerprinted = true;
+    copy.read_offset = r.read_offset;
+    copy.line_begin = r.line_begin;
+    copy.pending = std::move(r.pending);
+    copy.skipping = r.skipping;
+    ++stats_.copies_read;
+    spdlog::info("audit tailer: {} was truncated or rewritten in place (copytruncate); reading its copy {} "
+                 "(inode {}) from offset {} to its end first, then {} from the beginning",
+                 f.path, copy.opened_path, copy.key.inode, offset, f.path);
+    for (std::size_t i = 1; i < copies.size(); ++i) {
+      spdlog::info("audit tailer: reading {} (copied and truncated away before we saw it) from the beginning",
+                   copies[i]->opened_path);
+      ++stats_.rotations;
+    }
+    for (auto& c : copies) f.rotated.push_back(std::move(c));
+  } else {
+    ++stats_.truncation_losses;
+    spdlog::warn("audit tailer: {} was truncated or rewritten in place (size {}, our offset {}) and no plain copy "
+                 "{}.1..{}.{} starts with its first bytes and holds that offset{}: lines written after offset {} "
+                 "before the truncation, if any, are lost; reading {} from the beginning",
+                 f.path, st->size, offset, f.path, f.path, options_.max_rotated_siblings,
+                 short_copy ? " (one that does was still shorter after waiting)" : "", offset, f.path);
+  }
   r.fingerprinted = false;
   r.key.fingerprint = {};
   r.restart_at(0);
+}
+
+AuditTailer::CopyMatch AuditTailer::copy_matches(Reader& r, const FileFingerprint& fp, uint64_t min_size) {
+  if (fp.length == 0) return CopyMatch::kNo;  // an empty fingerprint would match any file
+  auto st = stat_fd(r.fd);
+  if (!st.ok()) {
+    ++stats_.read_errors;
+    log_error("fstat", r.opened_path, st.error());
+    return CopyMatch::kNo;
+  }
+  if (!st->regular) return CopyMatch::kNo;
+  // Exactly fp.length leading bytes are hashed: a fingerprint taken while the file was shorter
+  // than kFingerprintBytes compares only what it covered.
+  auto same = fingerprint_matches(r.fd, fp);
+  if (!same.ok()) {
+    ++stats_.read_errors;
+    log_error("fingerprint", r.opened_path, same.error());
+    return CopyMatch::kNo;
+  }
+  if (!*same) return CopyMatch::kNo;
+  return st->size >= min_size ? CopyMatch::kYes : CopyMatch::kShort;
+}
+
+bool AuditTailer::wait_for_copy(Followed& f) {
+  if (!f.copy_wait_until) f.copy_wait_until = stats_.polls + options_.copy_wait_polls;
+  return stats_.polls < *f.copy_wait_until;
 }
 
 void AuditTailer::prune_checkpoints(Followed& f) {
@@ -411,6 +592,14 @@ void AuditTailer::prune_checkpoints(Followed& f) {
     const bool open = (f.current && f.current->key == e.key) ||
                       std::any_of(f.rotated.begin(), f.rotated.end(), [&](const auto& r) { return r->key == e.key; });
     if (open) continue;
+    // A copy of this content (copytruncate) is still being read: keep the entry until the copy's own
+    // entry can take over, or a crash now would lose the copy's rest.
+    const bool copy_unread = std::any_of(f.rotated.begin(), f.rotated.end(), [&](const auto& r) {
+      if (!r->fingerprinted || r->key.fingerprint != e.key.fingerprint || r->key.same_inode(e.key)) return false;
+      auto st = stat_fd(r->fd);
+      return !st.ok() || st->size > r->read_offset;
+    });
+    if (copy_unread) continue;
     bool inode_open = (f.current && f.current->key.same_inode(e.key)) ||
                       std::any_of(f.rotated.begin(), f.rotated.end(),
                                   [&](const auto& r) { return r->key.same_inode(e.key); });
@@ -522,7 +711,7 @@ bool AuditTailer::pump_followed(Followed& f) {
     spdlog::debug("audit tailer: finished rotated file {} at {}", r.opened_path, r.read_offset);
     f.rotated.pop_front();
   }
-  if (f.current && running_) return pump_file(f, *f.current, budget);
+  if (f.current && running_ && !f.holding) return pump_file(f, *f.current, budget);
   return true;
 }
 

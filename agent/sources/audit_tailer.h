@@ -18,6 +18,15 @@
 // their open fd, to EOF, oldest first) and the current one at P. A new inode at P, or a copy or
 // truncation of the same inode, or a sibling P.1, P.2... holding the checkpointed file on start,
 // are all handled there.
+// copytruncate: when the file at P was truncated or rewritten in place (same inode, size < offset
+// or other first bytes), or on start P no longer holds the checkpointed content, the siblings
+// P.1..P.N are searched for a plain copy with the same fingerprint at least as long as our offset.
+// That copy joins the chain as an older file and is read from our offset to its end first, with
+// its OWN FileKey (its device + inode, the fingerprint it shares with the original) and offsets
+// that equal the original's (the copy is byte-identical up to the truncate). So the pipeline
+// checkpoints the copy like any rotated file, and a restart in the middle resumes inside it, found
+// by inode + fingerprint wherever it has moved to (P.1, P.2...). No copy: P from 0, a warning and
+// stats().truncation_losses.
 // Checkpoints: the tailer READS the CheckpointStore on start (each file resumes exactly at its
 // checkpointed offset) and erases entries of files that no longer exist; it never advances
 // offsets: the pipeline calls store.set(line.key, line.path, end) once the data is delivered or
@@ -53,7 +62,7 @@ namespace agent {
 
 struct TailedLine {
   FileKey key;              // the file the line came from (stable across renames)
-  std::string_view path;    // the followed path (as configured/globbed), also for rotated-away files
+  std::string_view path;    // the followed path (as configured/globbed), also for rotated-away files and copies
   std::string_view bytes;   // the line without its '\n'; valid only during the callback
   uint64_t begin = 0;       // offset of the line's first byte in the file
   uint64_t end = 0;         // offset after its '\n' (what to checkpoint once it is delivered)
@@ -69,7 +78,11 @@ struct AuditTailerOptions {
   bool use_inotify = true;
   std::size_t chunk_bytes = 64 * 1024;   // one pread
   std::size_t max_chunks_per_turn = 16;  // per file per turn of the loop, then yield and continue
-  std::size_t max_rotated_siblings = 16; // P.1 .. P.N looked at for rotated files
+  std::size_t max_rotated_siblings = 16; // P.1 .. P.N looked at for rotated files and copies
+  // A copy with the right fingerprint but shorter than our offset may still be being written:
+  // P is held (not read) and the copy looked for again until this many poll ticks have passed,
+  // then P is read from 0 and the loss counted.
+  uint64_t copy_wait_polls = 3;
   // Test seam: opens a file read-only (default ::open with O_RDONLY|O_CLOEXEC); returns fd or -1 + errno.
   std::function<int(const std::string& path)> open_file;
 };
@@ -81,6 +94,8 @@ struct AuditTailerStats {
   uint64_t skipped_bytes = 0;    // bytes of over-long lines that were dropped
   uint64_t rotations = 0;        // a new file took over a followed path (rename/create, delete/create)
   uint64_t truncations = 0;      // the same inode shrank or was rewritten (copytruncate, truncate)
+  uint64_t copies_read = 0;      // ...and the unread rest was found in a plain copy P.N and read from it
+  uint64_t truncation_losses = 0;  // ...and no copy held it: lines written after our offset, if any, are lost
   uint64_t files_opened = 0;
   uint64_t read_errors = 0;      // open/stat/read failures (permission denied included)
   uint64_t inotify_events = 0;
@@ -119,6 +134,11 @@ class AuditTailer {
   void initialize(Followed& f, const FileStat& at_path);
   void rotate(Followed& f, const FileStat& at_path);
   void check_current(Followed& f);
+  enum class CopyMatch { kNo, kShort, kYes };
+  // Is `r` (a sibling, opened) a copy of the file with fingerprint `fp` holding at least `min_size` bytes?
+  CopyMatch copy_matches(Reader& r, const FileFingerprint& fp, uint64_t min_size);
+  // True while a short copy may still grow: the caller holds off. Arms the wait on first use.
+  bool wait_for_copy(Followed& f);
   std::vector<std::pair<std::string, FileStat>> scan_siblings(const std::string& path) const;
   std::unique_ptr<Reader> open_reader(const std::string& path);
   // Reads what is available; returns false when the budget ran out (more to read).

@@ -18,6 +18,7 @@ FileStat from_stat(const struct stat& st) {
   out.inode = static_cast<uint64_t>(st.st_ino);
   out.size = st.st_size > 0 ? static_cast<uint64_t>(st.st_size) : 0;
   out.links = static_cast<uint64_t>(st.st_nlink);
+  out.regular = S_ISREG(st.st_mode);
   return out;
 }
 

@@ -70,6 +70,7 @@ struct FileStat {
   uint64_t inode = 0;
   uint64_t size = 0;
   uint64_t links = 0;  // 0: deleted while open
+  bool regular = true;  // S_ISREG: only regular files are opened as candidate copies (a FIFO would block)
 };
 
 // stat(2)/fstat(2). Errors: kNotFound, kPermissionDenied, kIo.

@@ -74,6 +74,12 @@ std::string first_difference(const std::vector<std::string>& got, const std::vec
   return "";
 }
 
+uint64_t inode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_ino);
+}
+
 std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> parts) {
   std::vector<std::string> out;
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
@@ -115,6 +121,16 @@ class LogWriter {
     }
     fs::rename(path_, path_ + ".1");
     open();
+  }
+  // logrotate copytruncate: shifts path.N -> path.N+1 ..., copies path to path.1, truncates path.
+  // The writer's descriptor stays (O_APPEND: the next write lands at the new end, 0).
+  void copytruncate(int keep = 10) {
+    for (int i = keep - 1; i >= 1; --i) {
+      const std::string from = fmt::format("{}.{}", path_, i);
+      if (fs::exists(from)) fs::rename(from, fmt::format("{}.{}", path_, i + 1));
+    }
+    fs::copy_file(path_, path_ + ".1");
+    ASSERT_EQ(::truncate(path_.c_str(), 0), 0);
   }
 
  private:
@@ -347,12 +363,256 @@ TEST_F(AuditTailerTest, CopyTruncateRestartsAtZero) {
   EXPECT_EQ(got_[50].begin, 0u);
   EXPECT_TRUE(got_[50].key.same_inode(got_[0].key));
   EXPECT_NE(got_[50].key, got_[0].key);  // a new fingerprint: a new file for the checkpoints
+  // The copy was found, at our offset, with nothing unread in it.
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
   // The old entry of the rewritten inode is pruned.
   restart(options());
   run_polls(2);
   EXPECT_TRUE(got_.empty());
   ASSERT_EQ(store_->entries().size(), 1u);
   EXPECT_EQ(store_->entries()[0].offset, fs::file_size(log_));
+}
+
+// (b) copytruncate with lines we had not read yet: they exist only in the copy. The copy is read
+// from our offset first (its own key, the original's offsets), then the truncated file from 0.
+TEST_F(AuditTailerTest, CopyTruncateReadsTheUnreadRestFromTheCopyFirst) {
+  LogWriter w(log_);
+  w.lines(1, 1, 50);
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(50));
+  // Between two looks: the writer appends, logrotate copies and truncates, the writer goes on.
+  w.lines(1, 51, 60);
+  w.copytruncate();
+  w.lines(2, 1, 30);  // shorter than our offset: seen as size < offset
+  ASSERT_TRUE(run_until_lines(90));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 60), expected(2, 1, 30)})), "");
+  EXPECT_EQ(tailer_->stats().truncations, 1u);
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
+  EXPECT_EQ(got_[50].key.inode, inode_of(log_ + ".1"));
+  EXPECT_EQ(got_[50].key.fingerprint, got_[0].key.fingerprint);  // same first bytes
+  EXPECT_EQ(got_[50].begin, got_[49].end);                       // the original's offsets
+  EXPECT_EQ(got_[50].path, log_);                                // the followed path, as for rotated files
+  EXPECT_EQ(got_[60].begin, 0u);
+  EXPECT_TRUE(got_[60].key.same_inode(got_[0].key));
+  // A restart replays nothing.
+  restart(options());
+  run_polls(2);
+  EXPECT_TRUE(got_.empty());
+}
+
+// The same, rewritten past our offset before we look: only the fingerprint tells.
+TEST_F(AuditTailerTest, CopyTruncateRewrittenPastTheOffsetStillReadsTheCopyFirst) {
+  LogWriter w(log_);
+  w.lines(1, 1, 10);
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(10));
+  w.lines(1, 11, 15);
+  w.copytruncate();
+  w.lines(2, 1, 40);
+  ASSERT_TRUE(run_until_lines(55));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 15), expected(2, 1, 40)})), "");
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
+}
+
+// A restart while the copy is half delivered resumes inside the copy (found by its own inode).
+TEST_F(AuditTailerTest, RestartInTheMiddleOfTheCopyResumesInsideIt) {
+  LogWriter w(log_);
+  w.lines(1, 1, 50);
+  ack_ = [](const TailedLine& l) { return l.bytes <= std::string_view(line_text(1, 55)); };
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(50));
+  w.lines(1, 51, 60);
+  w.copytruncate();
+  w.lines(2, 1, 30);
+  ASSERT_TRUE(run_until_lines(90));
+  ack_ = [](const TailedLine&) { return true; };
+  restart(options());
+  ASSERT_TRUE(run_until_lines(5 + 30));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 56, 60), expected(2, 1, 30)})), "");
+  restart(options());
+  run_polls(2);
+  EXPECT_TRUE(got_.empty());
+}
+
+// (b) copytruncate while stopped: the checkpoint names the truncated inode; the copy has the rest.
+TEST_F(AuditTailerTest, CopyTruncateWhileStoppedResumesInTheCopyThenTheFileFromZero) {
+  LogWriter w(log_);
+  w.lines(1, 1, 100);
+  ack_ = [](const TailedLine& l) { return l.bytes <= std::string_view(line_text(1, 50)); };
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(100));
+  tailer_.reset();
+  w.lines(1, 101, 110);  // written after we stopped, before the copy
+  w.copytruncate();
+  w.lines(2, 1, 20);
+  // First start: nothing is acknowledged (the pipeline is slow, then the agent stops). The truncated
+  // inode's entry must survive its prune while its copy is unread, or this restart would lose the copy.
+  ack_ = [](const TailedLine&) { return false; };
+  restart(options());
+  ASSERT_TRUE(run_until_lines(60 + 20));
+  ack_ = [](const TailedLine&) { return true; };
+  restart(options());
+  ASSERT_TRUE(run_until_lines(60 + 20));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 51, 110), expected(2, 1, 20)})), "");
+  uint64_t end_of_50 = 0;
+  for (int i = 1; i <= 50; ++i) end_of_50 += line_text(1, i).size() + 1;
+  EXPECT_EQ(got_.front().begin, end_of_50);
+  EXPECT_FALSE(got_.front().key.same_inode(got_.back().key));  // the copy's own key
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
+  // Nothing twice after another restart; the truncated inode's old entry is gone, the copy's and the file's stay.
+  restart(options());
+  run_polls(2);
+  EXPECT_TRUE(got_.empty());
+  EXPECT_EQ(store_->entries_for(log_).size(), 2u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
+}
+
+// Two copytruncates between two looks: the copy holding our rest is now .2; .1 (a later content we
+// never saw) is read after it, from 0.
+TEST_F(AuditTailerTest, TwoCopyTruncatesBetweenTwoLooksReadBothCopies) {
+  LogWriter w(log_);
+  w.lines(1, 1, 50);
+  make_tailer(options(false, std::chrono::milliseconds(20)));
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(50));
+  w.lines(1, 51, 60);
+  w.copytruncate();
+  w.lines(2, 1, 10);
+  w.copytruncate();
+  w.lines(3, 1, 5);
+  ASSERT_TRUE(run_until_lines(60 + 10 + 5));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 60), expected(2, 1, 10), expected(3, 1, 5)})), "");
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
+}
+
+// The copy was compressed (or deleted) before we looked: today's fallback, and the loss is counted.
+TEST_F(AuditTailerTest, CopyGoneBeforeWeLookMeansTheFileFromZeroAndACountedLoss) {
+  LogWriter w(log_);
+  w.lines(1, 1, 50);
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(50));
+  w.lines(1, 51, 60);  // only ever in the copy
+  w.copytruncate();
+  fs::rename(log_ + ".1", log_ + ".1.gz");  // as far as we are concerned, compressed
+  w.lines(2, 1, 30);
+  ASSERT_TRUE(run_until_lines(80));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 50), expected(2, 1, 30)})), "");
+  EXPECT_EQ(tailer_->stats().truncations, 1u);
+  EXPECT_EQ(tailer_->stats().copies_read, 0u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 1u);
+}
+
+TEST_F(AuditTailerTest, CopyGoneWhileStoppedMeansTheFileFromZeroAndACountedLoss) {
+  LogWriter w(log_);
+  w.lines(1, 1, 100);
+  ack_ = [](const TailedLine& l) { return l.bytes <= std::string_view(line_text(1, 50)); };
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(100));
+  tailer_.reset();
+  w.copytruncate();
+  fs::remove(log_ + ".1");
+  w.lines(2, 1, 20);
+  ack_ = [](const TailedLine&) { return true; };
+  restart(options());
+  ASSERT_TRUE(run_until_lines(20));
+  run_polls(2);
+  EXPECT_EQ(lines(), expected(2, 1, 20));
+  EXPECT_EQ(tailer_->stats().truncation_losses, 1u);
+  // Counted once: a restart does not report the same loss again.
+  restart(options());
+  run_polls(2);
+  EXPECT_TRUE(got_.empty());
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
+}
+
+// A copy that starts right but is shorter than our offset may still be being written: the truncated
+// file is held (neither it nor anything else of the path is read) until the copy is complete.
+TEST_F(AuditTailerTest, CopyShorterThanTheOffsetIsWaitedFor) {
+  LogWriter w(log_);
+  w.lines(1, 1, 50);
+  auto o = options();
+  o.copy_wait_polls = 3;
+  make_tailer(o);
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(50));
+  w.lines(1, 51, 60);
+  std::string content;
+  {
+    std::FILE* in = std::fopen(log_.c_str(), "rb");
+    ASSERT_NE(in, nullptr);
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) content.append(buf, n);
+    std::fclose(in);
+  }
+  LogWriter copy(log_ + ".1");
+  copy.write(std::string_view(content).substr(0, 1000));  // the copy so far
+  ASSERT_EQ(::truncate(log_.c_str(), 0), 0);
+  w.lines(2, 1, 30);
+  run_polls(1);  // fewer than copy_wait_polls
+  EXPECT_EQ(got_.size(), 50u);
+  copy.write(std::string_view(content).substr(1000));  // the copy is complete
+  ASSERT_TRUE(run_until_lines(90));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 60), expected(2, 1, 30)})), "");
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 0u);
+  EXPECT_EQ(tailer_->stats().truncations, 1u);
+}
+
+TEST_F(AuditTailerTest, CopyThatStaysShorterIsGivenUpAfterTheWait) {
+  LogWriter w(log_);
+  w.lines(1, 1, 50);
+  auto o = options();
+  o.copy_wait_polls = 3;
+  make_tailer(o);
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(50));
+  LogWriter copy(log_ + ".1");
+  copy.lines(1, 1, 20);  // starts like the file, never reaches our offset
+  ASSERT_EQ(::truncate(log_.c_str(), 0), 0);
+  w.lines(2, 1, 30);
+  const uint64_t polls = tailer_->stats().polls;
+  ASSERT_TRUE(run_until_lines(80));
+  EXPECT_GE(tailer_->stats().polls, polls + 2);  // held for a few polls first
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 50), expected(2, 1, 30)})), "");
+  EXPECT_EQ(tailer_->stats().copies_read, 0u);
+  EXPECT_EQ(tailer_->stats().truncation_losses, 1u);
+}
+
+// A fingerprint taken while the file was shorter than 64 bytes keeps its length; a copy is compared
+// over exactly that many leading bytes.
+TEST_F(AuditTailerTest, ShortFingerprintIsComparedOverItsOwnLength) {
+  LogWriter w(log_);
+  w.write("a=1\n");
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(1));
+  ASSERT_EQ(got_[0].key.fingerprint.length, 4u);
+  w.lines(1, 1, 20);
+  ASSERT_TRUE(run_until_lines(21));
+  w.lines(1, 21, 30);
+  w.copytruncate();
+  w.lines(2, 1, 5);
+  ASSERT_TRUE(run_until_lines(36));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({{"a=1"}, expected(1, 1, 30), expected(2, 1, 5)})), "");
+  EXPECT_EQ(tailer_->stats().copies_read, 1u);
 }
 
 // (h) truncation to 0 of the same file, then new lines.
