@@ -19,7 +19,8 @@ the first peer's (the baseline named by --baseline).
   ausearch -i         Debian's ausearch (libauparse), interpreting every event (names, syscalls).
   ausearch --raw      the same, grouping events and printing their raw records: parse + group only.
 
-Needs: a Release build of trailwatch (BUILD_DIR/agent/trailwatch), apt-get install laurel auditd.
+Needs: a Release build of trailwatch (BUILD_DIR/agent/trailwatch), GNU time (/usr/bin/time, package
+time), and for the peers apt-get install laurel auditd.
 A peer that is not installed is reported as missing; trailwatch alone is still measured.
 """
 import argparse
@@ -30,23 +31,24 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import make_audit_log  # noqa: E402  (same folder)
 
 
-def run_once(argv, stdin_path, stdout_path, env=None):
-    """Runs argv, stdout to stdout_path; returns (wall s, cpu s, peak RSS KiB, exit code)."""
+def run_once(argv, stdin_path, stdout_path):
+    """Runs argv under GNU time, stdout to stdout_path; returns (wall s, cpu s, peak RSS KiB, exit code).
+
+    GNU time rather than wait4() here: a child forked from this Python process counts Python's own
+    pages in its ru_maxrss until it execs, which hides any tool smaller than the interpreter."""
+    stats = stdout_path + ".time"
     with open(stdout_path, "wb") as out, open(stdin_path if stdin_path else os.devnull, "rb") as inp, \
             open(stdout_path + ".err", "wb") as err:
-        start = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=inp, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode
+        code = subprocess.call(["/usr/bin/time", "-f", "%e %U %S %M %x", "-o", stats] + argv,
+                               stdin=inp, stdout=out, stderr=err)
+    wall, user, system, rss, status = open(stats).read().split()[-5:]
+    return float(wall), float(user) + float(system), int(rss), int(status) if code == 0 else code
 
 
 def count_lines(path, prefix=None):
@@ -68,6 +70,9 @@ def main() -> int:
     args = ap.parse_args()
 
     binary = pathlib.Path(args.build_dir).resolve() / "agent" / "trailwatch"
+    if not os.path.exists("/usr/bin/time"):
+        print("audit_peers: /usr/bin/time not found (apt-get install time)", file=sys.stderr)
+        return 1
     if not binary.exists():
         print(f"audit_peers: {binary} not found (build it first)", file=sys.stderr)
         return 1
