@@ -277,20 +277,8 @@ MetricsConfig parse_metrics(const ConfigNode& n) {
   {
     ConfigNode ns = n.child("namespace");
     m.namespace_name = get_bounded_string(n, "namespace", m.namespace_name, 1, kMaxNamespaceLength);
-    if (starts_with(m.namespace_name, "AWS/")) ns.error("namespaces starting with \"AWS/\" are reserved for AWS");
-    // PutMetricData: printable ASCII only (no control characters, nothing above 0x7e), not starting with ':'.
-    const auto bad = std::find_if(m.namespace_name.begin(), m.namespace_name.end(), [](char c) {
-      const auto u = static_cast<unsigned char>(c);
-      return u < 0x20 || u > 0x7e;
-    });
-    if (bad != m.namespace_name.end()) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      const auto u = static_cast<unsigned char>(*bad);
-      ns.error(std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF] + " at position " +
-               std::to_string(bad - m.namespace_name.begin() + 1) +
-               " is not allowed: CloudWatch namespaces are printable ASCII");
-    } else if (starts_with(m.namespace_name, ":")) {
-      ns.error("a namespace may not start with ':'");
+    if (ns.present() && !m.namespace_name.empty() && m.namespace_name.size() <= kMaxNamespaceLength) {
+      if (std::string problem = metrics_namespace_problem(m.namespace_name); !problem.empty()) ns.error(problem);
     }
   }
   m.high_resolution = n.get_bool("high_resolution", m.high_resolution);
@@ -694,6 +682,23 @@ void emit_filter(YAML::Emitter& out, std::string_view key, const AuditFilter& f)
 }
 
 }  // namespace
+
+std::string metrics_namespace_problem(std::string_view ns) {
+  if (ns.empty() || ns.size() > kMaxNamespaceLength) {
+    return "must be 1 to " + std::to_string(kMaxNamespaceLength) + " characters long, got " + std::to_string(ns.size());
+  }
+  for (std::size_t i = 0; i < ns.size(); ++i) {
+    const auto u = static_cast<unsigned char>(ns[i]);
+    if (u < 0x20 || u > 0x7e) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF] + " at position " + std::to_string(i + 1) +
+             " is not allowed: CloudWatch namespaces are printable ASCII";
+    }
+  }
+  if (ns.front() == ':') return "a namespace may not start with ':'";
+  if (ns.starts_with("AWS/")) return "namespaces starting with \"AWS/\" are reserved for AWS";
+  return {};
+}
 
 std::string_view to_string(LogLevel value) { return name_of(kLogLevels, value); }
 std::string_view to_string(MetricsOutput value) { return name_of(kMetricsOutputs, value); }

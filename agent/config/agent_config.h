@@ -25,6 +25,9 @@ using Millis = std::chrono::milliseconds;
 
 // CloudWatch limits. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
 constexpr size_t kMaxNamespaceLength = 255;
+// "" when `ns` is a namespace PutMetricData accepts (1-255 printable ASCII, not starting with ':'),
+// that is not reserved for AWS ("AWS/..."); else what is wrong with it, for an error message.
+std::string metrics_namespace_problem(std::string_view ns);
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
 constexpr size_t kMaxAlarmNameLength = 255;
 constexpr int64_t kMaxEvaluationPeriods = 100;  // this agent's limit (local evaluation)

@@ -41,17 +41,16 @@ void AggregatingMetricOutput::flush_now(bool final, std::function<void()> done) 
   batch.final = final;
   batch.datums = aggregator_.flush(now, final);
   if (!batch.datums.empty()) {
-    batch.requests = cloudwatch::pack_requests(namespace_, batch.datums, now, &batch.stats);
+    std::vector<std::size_t> dropped;
+    batch.requests = cloudwatch::pack_requests(namespace_, batch.datums, now, &batch.stats, {}, &dropped);
     totals_.add(batch.stats);
-    if (batch.stats.datums_dropped > 0) {
+    if (!dropped.empty()) {
       spdlog::warn("metrics: {} invalid datum(s) dropped before sending", batch.stats.datums_dropped);
+      // Drop them from the batch too, so the local view shows exactly the datums that would be sent.
+      for (auto it = dropped.rbegin(); it != dropped.rend(); ++it) {
+        batch.datums.erase(batch.datums.begin() + static_cast<std::ptrdiff_t>(*it));
+      }
     }
-    // The packer dropped (and counted) invalid datums; drop them here too, so the local view shows
-    // exactly the datums that would be sent.
-    std::erase_if(batch.datums, [&](const cloudwatch::Datum& d) {
-      cloudwatch::DatumProblem problem{};
-      return cloudwatch::datum_problem(d, now, problem);
-    });
   }
   deliver(std::move(batch), std::move(done));
 }

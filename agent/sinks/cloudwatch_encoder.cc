@@ -277,17 +277,6 @@ common::Status validate_datum(const Datum& datum, common::WallTime now) {
   return {};
 }
 
-common::Status validate_namespace(std::string_view ns) {
-  if (ns.empty() || ns.size() > kMaxNameLength || !printable_ascii(ns)) {
-    return common::Error(common::ErrorCode::kInvalidArgument, "namespace must be 1-255 printable ASCII characters");
-  }
-  if (ns.front() == ':') return common::Error(common::ErrorCode::kInvalidArgument, "namespace starts with ':'");
-  if (ns.starts_with("AWS/")) {
-    return common::Error(common::ErrorCode::kInvalidArgument, "namespace 'AWS/...' is reserved for AWS services");
-  }
-  return {};
-}
-
 void PackStats::add(const PackStats& o) {
   datums_in += o.datums_in;
   datums_sent += o.datums_sent;
@@ -379,16 +368,19 @@ class Packer {
 }  // namespace
 
 std::vector<PackedRequest> pack_requests(std::string_view metric_namespace, std::span<const Datum> datums,
-                                         common::WallTime now, PackStats* stats, const PackLimits& limits) {
+                                         common::WallTime now, PackStats* stats, const PackLimits& limits,
+                                         std::vector<std::size_t>* dropped) {
   PackStats local;
   PackStats& st = stats != nullptr ? *stats : local;
   st.datums_in += datums.size();
   Packer packer(metric_namespace, limits, st);
   const std::size_t max_values = std::max<std::size_t>(1, limits.max_values);
-  for (const Datum& d : datums) {
+  for (std::size_t i = 0; i < datums.size(); ++i) {
+    const Datum& d = datums[i];
     DatumProblem problem{};
     if (datum_problem(d, now, problem)) {
       packer.drop(problem);
+      if (dropped != nullptr) dropped->push_back(i);
       continue;
     }
     const ValuesCounts* vc = std::get_if<ValuesCounts>(&d.data);

@@ -68,8 +68,7 @@ std::string_view to_string(DatumProblem problem) noexcept;
 // The same check as a reason code: returns true (and sets `problem`) when the datum is bad.
 bool datum_problem(const Datum& datum, common::WallTime now, DatumProblem& problem);
 
-// Namespace rules: 1..255 ASCII, no control characters, not starting with ':', not "AWS/...".
-[[nodiscard]] common::Status validate_namespace(std::string_view metric_namespace);
+// The namespace is checked once, in the configuration (agent::metrics_namespace_problem).
 
 // True for the exact StandardUnit spellings ("Bytes/Second", "Count", "None", ...).
 bool is_standard_unit(std::string_view unit) noexcept;
@@ -114,8 +113,9 @@ struct PackStats {
 // fills requests in order up to max_datums and max_body_bytes, gzipping bodies >= gzip_min_bytes.
 // A datum that cannot fit in an otherwise empty request is dropped as kShape (cannot happen
 // within the API's own limits: 30 dimensions x 1 KB + 150 values is far below 1 MB).
+// `dropped`, when given, receives the indexes (ascending) of the input datums that were dropped.
 std::vector<PackedRequest> pack_requests(std::string_view metric_namespace, std::span<const Datum> datums,
                                          common::WallTime now, PackStats* stats = nullptr,
-                                         const PackLimits& limits = {});
+                                         const PackLimits& limits = {}, std::vector<std::size_t>* dropped = nullptr);
 
 }  // namespace agent::cloudwatch

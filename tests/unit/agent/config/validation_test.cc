@@ -111,6 +111,11 @@ TEST(Metrics, NamespaceRules) {
   auto colon = load_text("metrics: {namespace: \":Mine\"}\n");
   ASSERT_EQ(colon.errors.size(), 1u) << all(colon.errors);
   EXPECT_THAT(colon.errors[0].message, HasSubstr("may not start with ':'"));
+  EXPECT_EQ(agent::metrics_namespace_problem("CWAgent"), "");
+  EXPECT_EQ(agent::metrics_namespace_problem("My App/Web #1: prod"), "");
+  EXPECT_NE(agent::metrics_namespace_problem(""), "");
+  EXPECT_NE(agent::metrics_namespace_problem(std::string(256, 'a')), "");
+  EXPECT_EQ(agent::metrics_namespace_problem(std::string(255, 'a')), "");
   auto bad_dimension = load_text("metrics: {append_dimensions: [InstanceId, InstanceID]}\n");
   ASSERT_EQ(bad_dimension.errors.size(), 1u);
   EXPECT_EQ(bad_dimension.errors[0].key_path, "metrics.append_dimensions[1]");

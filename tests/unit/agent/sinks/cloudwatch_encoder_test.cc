@@ -210,14 +210,6 @@ TEST(CloudWatchValidation, BoundaryValuesPass) {
   EXPECT_FALSE(agent::cloudwatch::is_standard_unit("Counts"));
 }
 
-TEST(CloudWatchValidation, Namespace) {
-  EXPECT_TRUE(agent::cloudwatch::validate_namespace("CWAgent").ok());
-  EXPECT_FALSE(agent::cloudwatch::validate_namespace("").ok());
-  EXPECT_FALSE(agent::cloudwatch::validate_namespace(":x").ok());
-  EXPECT_FALSE(agent::cloudwatch::validate_namespace("AWS/EC2").ok());
-  EXPECT_FALSE(agent::cloudwatch::validate_namespace(std::string(256, 'a')).ok());
-}
-
 // ---- packing ---------------------------------------------------------------------------------
 
 TEST(CloudWatchPack, BadDatumIsDroppedAloneAndNumberingStaysContiguous) {
@@ -233,6 +225,9 @@ TEST(CloudWatchPack, BadDatumIsDroppedAloneAndNumberingStaysContiguous) {
   EXPECT_EQ(st.dropped(DatumProblem::kValue), 1u);
   EXPECT_EQ(st.dropped(DatumProblem::kUnit), 1u);
   EXPECT_EQ(st.datums_sent, 2u);
+  std::vector<std::size_t> dropped;
+  agent::cloudwatch::pack_requests("ns", datums, kExampleTime, nullptr, {}, &dropped);
+  EXPECT_EQ(dropped, (std::vector<std::size_t>{1, 3}));
 }
 
 TEST(CloudWatchPack, SplitsOnTheDatumCountLimit) {
