@@ -13,16 +13,13 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import unittest
 
-BINARY = None
-SOURCE_DIR = None
+import harness
+
 TOPIC = "arn:aws:sns:us-east-1:123456789012:tw-alarms"
 ALARM = "cpu-busy"
 PERIOD_S = 2
@@ -39,7 +36,7 @@ class FakeProc:
         self.user = 100000.0
         self.idle = 900000.0
         self.stop_event = threading.Event()
-        src = os.path.join(SOURCE_DIR, "tests", "data", "proc", "two_cpu", "t0")
+        src = os.path.join(harness.SOURCE_DIR, "tests", "data", "proc", "two_cpu", "t0")
         os.makedirs(os.path.join(root, "net"), exist_ok=True)
         shutil.copy(os.path.join(src, "meminfo"), os.path.join(root, "meminfo"))
         shutil.copy(os.path.join(src, "net", "dev"), os.path.join(root, "net", "dev"))
@@ -119,15 +116,6 @@ alarms:
 """.format(tmp=tmp, ep=fake.endpoint, alarm=ALARM, period=PERIOD_S, topic=TOPIC)
 
 
-def agent_env():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                "AWS_REGION": "us-east-1",
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    return env
-
-
 def period_end(message):
     """End of the period the transition was decided on: the newest datapoint in NewStateReason
     ("[95.0 (24/11/26 05:50:02)]", the period start, UTC) plus the period."""
@@ -138,32 +126,16 @@ def period_end(message):
     return calendar.timegm((2000 + y, mo, d, h, mi, s)) + PERIOD_S
 
 
-class AlarmsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fakeaws"))
-        from client import FakeAws
-        cls.fake = FakeAws(max_lifetime=300).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
-
+class AlarmsTest(harness.FakeAwsTestCase):
     def setUp(self):
-        self.fake.reset()
+        super().setUp()
         self.tmp = tempfile.mkdtemp(prefix="tw-alarms-")
         os.makedirs(os.path.join(self.tmp, "proc"))
         self.proc = FakeProc(os.path.join(self.tmp, "proc"), busy=0.95)
-        self.config = os.path.join(self.tmp, "agent.yaml")
-        with open(self.config, "w") as f:
-            f.write(config_yaml(self.tmp, self.fake))
-        self.agents = []
+        self.config = harness.write_config(self.tmp, config_yaml(self.tmp, self.fake))
+        self.agent = harness.Agent(self, self.config, self.tmp)
 
     def tearDown(self):
-        for p in self.agents:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
         self.proc.stop()
         if self._outcome_ok():
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -177,23 +149,13 @@ class AlarmsTest(unittest.TestCase):
 
     # -- helpers ------------------------------------------------------------------------------------
     def start_agent(self):
-        log = open(os.path.join(self.tmp, "agent-%d.log" % len(self.agents)), "w")
-        p = subprocess.Popen([BINARY, "run", "--config", self.config], env=agent_env(),
-                             stdout=subprocess.DEVNULL, stderr=log)
-        log.close()
-        self.agents.append(p)
-        return p
+        return self.agent.start()
 
-    def stop_agent(self, p):
-        p.send_signal(signal.SIGTERM)
-        self.assertEqual(p.wait(timeout=15), 0, self.agent_log())
+    def stop_agent(self, _):
+        self.agent.stop_ok(timeout=15)
 
     def agent_log(self):
-        out = []
-        for n in range(len(self.agents)):
-            with open(os.path.join(self.tmp, "agent-%d.log" % n)) as f:
-                out.append(f.read())
-        return "\n".join(out)
+        return self.agent.log()
 
     def saved_state(self):
         try:
@@ -312,8 +274,4 @@ class AlarmsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit("usage: test_alarms.py <trailwatch binary> <source dir> [unittest args]")
-    BINARY = os.path.abspath(sys.argv[1])
-    SOURCE_DIR = os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    harness.main()

@@ -6,14 +6,12 @@ Run by CTest: /usr/bin/python3 test_audit_alarm.py <trailwatch binary> <source d
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-BINARY = SOURCE_DIR = None
+import harness
+
 TOPIC = "arn:aws:sns:us-east-1:123456789012:security"
 PERIOD_S = 5
 
@@ -26,8 +24,7 @@ def failed_login(ts, serial, addr):
 
 class AuditAlarm(unittest.TestCase):
     def test_three_failed_logins_in_a_period_raise_the_alarm(self):
-        sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fakeaws"))
-        from client import FakeAws  # noqa: E402
+        from client import FakeAws  # tests/fakeaws, on sys.path through harness.main()
         with FakeAws(max_lifetime=240) as fake, tempfile.TemporaryDirectory(prefix="trailwatch-aa-") as tmp:
             log = os.path.join(tmp, "audit.log")
             open(log, "w").close()
@@ -66,19 +63,11 @@ alarms:
     threshold: 3
     alarm_actions: ["{TOPIC}"]
 """
-            path = os.path.join(tmp, "agent.yaml")
-            with open(path, "w") as f:
-                f.write(cfg)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update({"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-            with open(os.path.join(tmp, "stderr.log"), "w") as err:
-                proc = subprocess.Popen([BINARY, "run", "--config", path], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=err)
+            agent = harness.Agent(self, harness.write_config(tmp, cfg), tmp, harness.agent_env())
+            agent.start()
             try:
-                # Let the agent settle, then append at the start of a period so all three land in it.
-                time.sleep(3)
+                # Let the alarm see a period or two, then append at the start of a period so all three land in it.
+                time.sleep(2)
                 while time.time() % PERIOD_S > 0.5:
                     time.sleep(0.05)
                 now = time.time()
@@ -87,10 +76,8 @@ alarms:
                         f.write(failed_login(now + i * 0.1, 9001 + i, addr))
                 recs = fake.wait_for("sns", count=1, timeout=60, accepted=True, operation="Publish")
             finally:
-                proc.send_signal(signal.SIGTERM)
-                code = proc.wait(timeout=30)
-            with open(os.path.join(tmp, "stderr.log")) as f:
-                log_text = f.read()
+                code = agent.stop()
+            log_text = agent.log()
             self.assertEqual(code, 0, log_text)
             self.assertTrue(recs, log_text)
             data = recs[0]["data"]
@@ -107,5 +94,4 @@ alarms:
 
 
 if __name__ == "__main__":
-    BINARY, SOURCE_DIR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=[sys.argv[0], "-v"])
+    harness.main()

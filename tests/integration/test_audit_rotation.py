@@ -12,7 +12,6 @@ import gzip
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,13 +19,8 @@ import threading
 import time
 import unittest
 
-BINARY = None
-SOURCE = None
-
-
-def read(path):
-    with open(path, errors="replace") as f:
-        return f.read()
+import harness
+from harness import read
 
 
 def event_lines(serial, kind, ts):
@@ -121,50 +115,29 @@ class AuditRotationTest(unittest.TestCase):
                 "audit:\n  files: [\"%s\"]\n  poll_interval: 100ms\n  event_timeout: 300ms\n"
                 "trail:\n  sinks:\n    - type: local\n"
                 "local:\n  path: \"%s\"\n" % (os.path.join(self.tmp, "state"), self.log.path, self.out))
-        self.proc = None
-        self.stderr_paths = []
+        self.agent = harness.Agent(self, self.config, self.tmp)
 
     def tearDown(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
         failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) if hasattr(self._outcome, "errors") \
             else False
         if failed or os.environ.get("KEEP_AUDIT_TMP"):
             sys.stderr.write("kept %s\n" % self.tmp)
-            for p in self.stderr_paths:
-                sys.stderr.write(read(p)[-4000:])
+            sys.stderr.write(self.agent.log()[-4000:])
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     # --- agent control -----------------------------------------------------------------------
     def start(self):
-        path = os.path.join(self.tmp, "agent-%d.err" % len(self.stderr_paths))
-        self.stderr_paths.append(path)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        with open(path, "w") as err:
-            self.proc = subprocess.Popen([BINARY, "run", "--config", self.config], stdout=subprocess.DEVNULL,
-                                         stderr=err, env=env)
-        deadline = time.time() + 30
-        while time.time() < deadline:  # running = the startup line is logged
-            if "running (config" in read(path):
-                return
-            self.assertIsNone(self.proc.poll(), read(path))
-            time.sleep(0.05)
-        self.fail("agent did not start: " + read(path))
+        self.agent.start()
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(self.proc.wait(timeout=30), 0)
-        self.proc = None
+        self.agent.stop_ok()
 
     def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.proc = None
+        self.agent.kill()
 
     def agent_log(self):
-        return "".join(read(p) for p in self.stderr_paths)
+        return self.agent.log()
 
     # --- delivery ----------------------------------------------------------------------------
     def delivered(self):
@@ -357,7 +330,8 @@ class AuditRotationTest(unittest.TestCase):
         self.log.write_events(1)
         with open(self.log.path, "a") as f:
             f.write("type=USER_LOGIN msg=audit(1.000:1")  # partial last line: not read
-        res = subprocess.run([BINARY, "once", "--config", self.config], capture_output=True, text=True, timeout=60)
+        res = subprocess.run([harness.BINARY, "once", "--config", self.config], capture_output=True, text=True,
+                             timeout=60, env=harness.agent_env())
         self.assertEqual(res.returncode, 0, res.stderr)
         serials = [int(json.loads(l)["payload"]["requestID"].rsplit(":", 1)[1])
                    for l in res.stdout.splitlines() if '"CloudTrailRecord"' in l]
@@ -366,6 +340,4 @@ class AuditRotationTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BINARY = sys.argv[1]
-    SOURCE = sys.argv[2]
-    unittest.main(argv=[sys.argv[0]], verbosity=2)
+    harness.main()

@@ -9,30 +9,17 @@ import gzip
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-import unittest
 
-BINARY = SOURCE_DIR = None
+import harness
+
 CHANNEL = "arn:aws:cloudtrail:us-east-1:123456789012:channel/01234567-89ab-cdef-0123-456789abcdef"
 
 
-class TrailSinksEndToEnd(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fakeaws"))
-        from client import FakeAws  # noqa: E402
-        cls.fake = FakeAws(max_lifetime=300).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
-
+class TrailSinksEndToEnd(harness.FakeAwsTestCase):
     def setUp(self):
-        self.fake.reset()
+        super().setUp()
         self.tmp = tempfile.TemporaryDirectory(prefix="trailwatch-trail-")
         self.addCleanup(self.tmp.cleanup)
 
@@ -46,7 +33,7 @@ class TrailSinksEndToEnd(unittest.TestCase):
     def test_every_event_reaches_each_sink_once_with_the_same_id(self):
         log = os.path.join(self.tmp.name, "audit.log")
         # The sample's events, moved to the last minutes: CloudWatch Logs refuses events older than 14 days.
-        with open(os.path.join(SOURCE_DIR, "tests", "data", "audit", "sample-audit.log")) as f:
+        with open(os.path.join(harness.SOURCE_DIR, "tests", "data", "audit", "sample-audit.log")) as f:
             sample = f.read()
         shift = int(time.time()) - 300 - 1764000000
         with open(log, "w") as f:
@@ -83,27 +70,14 @@ trail:
       account_id: "123456789012"
       interval: 1m
 """
-        path = os.path.join(self.tmp.name, "agent.yaml")
-        with open(path, "w") as f:
-            f.write(cfg)
-        env = dict(os.environ)
-        env.update(self.fake.env())
-        env.pop("AWS_EC2_METADATA_DISABLED", None)
-        env.pop("AWS_ENDPOINT_URL", None)
-        err_path = os.path.join(self.tmp.name, "stderr.log")
-        with open(err_path, "w") as err:
-            proc = subprocess.Popen([BINARY, "run", "--config", path], env=env, stdout=subprocess.DEVNULL, stderr=err)
-            try:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline and not (self.count_lake() >= 10 and self.count_logs() >= 10):
-                    time.sleep(0.2)
-                proc.send_signal(signal.SIGTERM)  # the S3 file is closed and put at the stop
-                self.assertEqual(proc.wait(timeout=60), 0)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-        with open(err_path) as f:
-            log_text = f.read()
+        agent = harness.Agent(self, harness.write_config(self.tmp.name, cfg), self.tmp.name,
+                              harness.agent_env(self.fake))
+        agent.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (self.count_lake() >= 10 and self.count_logs() >= 10):
+            time.sleep(0.2)
+        self.assertEqual(agent.stop(timeout=60), 0, agent.log())  # the S3 file is closed and put at the stop
+        log_text = agent.log()
 
         # The sample log holds 10 events (libauparse groups it so; see tests/data/audit).
         lake = [e for r in self.fake.requests("cloudtrail-data", accepted=True) for e in r["data"]["auditEvents"]]
@@ -141,5 +115,4 @@ trail:
 
 
 if __name__ == "__main__":
-    BINARY, SOURCE_DIR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=[sys.argv[0], "-v"])
+    harness.main()
