@@ -341,13 +341,8 @@ class Packer {
 
   void finish() {
     if (count_ == 0) return;
-    PackedRequest r;
-    r.datum_count = count_;
-    r.body = std::move(body_);
-    if (r.body.size() >= limits_.gzip_min_bytes) {
-      r.gzipped = common::http::gzip_compress(r.body, limits_.gzip_level);
-      ++stats_.compressed_requests;
-    }
+    PackedRequest r = make_packed_request(std::move(body_), count_, limits_);
+    if (r.compressed()) ++stats_.compressed_requests;
     ++stats_.requests;
     stats_.raw_bytes += r.body.size();
     stats_.wire_bytes += r.wire_body().size();
@@ -366,6 +361,14 @@ class Packer {
 };
 
 }  // namespace
+
+PackedRequest make_packed_request(std::string body, std::size_t datum_count, const PackLimits& limits) {
+  PackedRequest r;
+  r.datum_count = datum_count;
+  r.body = std::move(body);
+  if (r.body.size() >= limits.gzip_min_bytes) r.gzipped = common::http::gzip_compress(r.body, limits.gzip_level);
+  return r;
+}
 
 std::vector<PackedRequest> pack_requests(std::string_view metric_namespace, std::span<const Datum> datums,
                                          common::WallTime now, PackStats* stats, const PackLimits& limits,

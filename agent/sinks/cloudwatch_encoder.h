@@ -93,6 +93,10 @@ struct PackedRequest {
   std::string_view wire_body() const noexcept { return compressed() ? std::string_view(gzipped) : std::string_view(body); }
 };
 
+// A request from a form body built by the encoder above, gzipped by the same rule pack_requests()
+// uses (body.size() >= limits.gzip_min_bytes). Rebuilds spooled requests exactly as they were first sent.
+PackedRequest make_packed_request(std::string body, std::size_t datum_count, const PackLimits& limits = {});
+
 struct PackStats {
   std::size_t datums_in = 0;
   std::size_t datums_sent = 0;     // after splitting
