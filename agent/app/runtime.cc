@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -117,8 +118,11 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
       CloudWatchMetricOutput::Options cw;
       cw.endpoint = std::move(*endpoint);
       cw.max_queued_datums = static_cast<std::size_t>(config.delivery.max_queue_records);
-      rt->metric_output_ = std::make_unique<CloudWatchMetricOutput>(
+      cw.spool_path = (std::filesystem::path(config.agent.state_dir) / kMetricsSpoolFile).string();
+      auto output = std::make_unique<CloudWatchMetricOutput>(
           clock, scheduler, std::move(aggregator), config.metrics.namespace_name, flush, aws->client(), std::move(cw));
+      rt->cloudwatch_ = output.get();
+      rt->metric_output_ = std::move(output);
     } else {
       rt->metric_output_ = std::make_unique<LocalMetricOutput>(clock, scheduler, std::move(aggregator),
                                                                config.metrics.namespace_name, flush, *rt->local_);
@@ -223,6 +227,7 @@ std::string Runtime::status_line() const {
       "({} bytes, {} on the wire), {} invalid dropped; local records {}",
       s.ticks, s.samples, s.failed_ticks, ps.read_errors, ps.parse_errors, pk.datums_sent, pk.requests, pk.raw_bytes,
       pk.wire_bytes, pk.datums_dropped, local_ ? local_->records_written() : 0) +
+         (cloudwatch_ ? "; " + cloudwatch_->status_line() : std::string()) +
          (alarms_ ? "; " + alarms_->status_line() : std::string()) + audit;
 }
 

@@ -19,6 +19,8 @@
 
 namespace agent {
 
+class CloudWatchMetricOutput;
+
 struct RuntimeOptions {
   bool force_local_stdout = false;  // `once`: print everything to stdout whatever the outputs say
   bool flush_jitter = true;         // random phase of flush timers (off for `once`)
@@ -49,6 +51,7 @@ class Runtime {
   Runtime() = default;
   std::unique_ptr<LocalSink> local_;
   std::unique_ptr<AggregatingMetricOutput> metric_output_;
+  CloudWatchMetricOutput* cloudwatch_ = nullptr;  // metric_output_ when it is the CloudWatch one (status line)
   std::unique_ptr<AlarmRunner> alarms_;        // uses local_; fed by alarm_tap_
   std::unique_ptr<AlarmMetricTap> alarm_tap_;  // metrics_ -> metric_output_ + alarms_
   std::unique_ptr<MetricsPipeline> metrics_;
