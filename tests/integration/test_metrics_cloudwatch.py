@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
+from collections import Counter
 from datetime import datetime, timezone
 
 BINARY = SOURCE_DIR = None
@@ -44,6 +46,39 @@ def parse_time(s):
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
 
 
+def spooled_datums(path):
+    """The datums of the live records in a metrics spool (DurableQueue JSON lines: records minus "done")."""
+    records = {}
+    with open(path) as f:
+        for line in f:
+            j = json.loads(line)
+            if "done" in j:
+                records.pop(j["done"], None)
+            else:
+                records[j["id"]] = json.loads(j["data"])
+    out = []
+    for rec in records.values():
+        form = dict(urllib.parse.parse_qsl(rec["body"], keep_blank_values=True))
+        assert form["Action"] == "PutMetricData", form
+        members = {}
+        for k, v in form.items():
+            m = re.match(r"MetricData\.member\.(\d+)\.(.+)$", k)
+            if m:
+                members.setdefault(int(m.group(1)), {})[m.group(2)] = v
+        assert len(members) == rec["datums"], rec
+        for d in members.values():
+            dims = tuple(sorted((d[f"Dimensions.member.{i}.Name"], d[f"Dimensions.member.{i}.Value"])
+                                for i in range(1, 31) if f"Dimensions.member.{i}.Name" in d))
+            out.append((d["MetricName"], dims, parse_time(d["Timestamp"])))
+    return out
+
+
+def datum_key(d):
+    """(name, sorted dimensions, epoch seconds) of a datum as fakeaws records it."""
+    dims = tuple(sorted((x["Name"], x["Value"]) for x in d.get("Dimensions", [])))
+    return (d["MetricName"], dims, parse_time(d["Timestamp"]))
+
+
 class MetricsToCloudWatch(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -60,7 +95,7 @@ class MetricsToCloudWatch(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory(prefix="trailwatch-it-")
         self.addCleanup(self.tmp.cleanup)
 
-    def start_agent(self, extra_metrics=""):
+    def start_agent(self, extra_metrics="", log_name="stderr.log"):
         ep = self.fake.endpoint
         cfg = f"""
 agent:
@@ -93,7 +128,7 @@ audit:
         env.update(self.fake.env())
         env.pop("AWS_EC2_METADATA_DISABLED", None)
         env.pop("AWS_ENDPOINT_URL", None)
-        self.stderr_path = os.path.join(self.tmp.name, "stderr.log")
+        self.stderr_path = os.path.join(self.tmp.name, log_name)
         self.stderr = open(self.stderr_path, "w")
         self.addCleanup(self.stderr.close)
         proc = subprocess.Popen([BINARY, "run", "--config", path], env=env, stdout=subprocess.DEVNULL,
@@ -194,6 +229,58 @@ audit:
         m = re.search(r"trailwatch stopped: .* (\d+) datums in (\d+) requests", self.log())
         self.assertIsNotNone(m, self.log())
         self.assertEqual(int(m.group(1)), len(self.datums()), self.log())
+
+    def test_outage_then_restart_delivers_every_spooled_datum_once(self):
+        # CloudWatch answers 503 to every PutMetricData: what fails is spooled, and SIGTERM spools the rest.
+        # The next start (CloudWatch back) sends all of it first, each datapoint once.
+        self.fake.fail("monitoring", status=503, count=None)
+        spool = os.path.join(self.tmp.name, "state", "metrics-spool.jsonl")
+        proc = self.start_agent(log_name="run1.log")
+        self.fake.wait_for("monitoring", count=6, timeout=60, accepted=False)  # two failed calls or more
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 0, self.log())
+        log1 = self.log()
+        self.assertEqual(self.fake.requests("monitoring", accepted=True), [])
+        self.assertTrue(os.path.exists(spool), log1)
+        spooled = spooled_datums(spool)
+        self.assertTrue(spooled, log1)
+        self.assertEqual(max(Counter(spooled).values()), 1, "a datapoint spooled twice")
+        m = re.search(r"metrics: (\d+) datum\(s\) in (\d+) request\(s\) not delivered before stopping; spooled in "
+                      + re.escape(spool), log1)
+        self.assertIsNotNone(m, log1)
+        self.assertEqual(int(m.group(1)), len(spooled), log1)
+        self.assertNotIn("are lost", log1)
+        # Everything the first run packed is in the spool (its stop line counts what it packed).
+        packed = re.search(r"trailwatch stopped: .* (\d+) datums in (\d+) requests", log1)
+        self.assertIsNotNone(packed, log1)
+        self.assertEqual(int(packed.group(1)), len(spooled), log1)
+
+        self.fake.clear_faults()
+        time.sleep(1.1 - time.time() % 1)  # the next run samples from a later second than the last spooled one
+        proc = self.start_agent(log_name="run2.log")
+        # Until the spooled datums and some of this run's own are in.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            keys = {datum_key(d) for d in self.datums()}
+            if set(spooled) <= keys and keys - set(spooled):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 0, self.log())
+        log2 = self.log()
+        self.assertIn(f"metrics: {len(spooled)} datum(s) in {m.group(2)} request(s) restored from {spool}", log2)
+        accepted = Counter(datum_key(d) for d in self.datums())
+        for key in spooled:
+            self.assertEqual(accepted[key], 1, f"{key} delivered {accepted[key]} times")
+        self.assertEqual(max(accepted.values()), 1, "no datapoint delivered twice")
+        # The spooled requests went first, before any of the second run's data.
+        kinds = [all(datum_key(d) in set(spooled) for d in r["data"]["datums"])
+                 for r in self.fake.requests("monitoring", accepted=True)]
+        self.assertIn(False, kinds, "the second run's own data arrived too")
+        self.assertEqual(kinds, sorted(kinds, reverse=True), "spooled requests first, then new ones")
+        self.assertEqual(spooled_datums(spool), [], "the spool is empty once everything was delivered")
+        self.assertNotIn("not delivered before stopping", log2)
+
 
 if __name__ == "__main__":
     BINARY, SOURCE_DIR = sys.argv[1], sys.argv[2]
