@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -125,7 +126,8 @@ void AuditPipeline::handle_line(const TailedLine& line) {
   }
   fs.read_to = line.end;
   ++stats_.lines;
-  if (auto st = fs.assembler.add_line(line.bytes, clock_.steady_now(), SourceRange{line.begin, line.end}); !st.ok()) {
+  if (auto st = fs.assembler.add_line(line.bytes, clock_.steady_now(), SourceRange{line.begin, line.end}, line.truncated);
+      !st.ok()) {
     ++stats_.corrupt;
     uint64_t suppressed = 0;
     if (corrupt_limiter_.allow("corrupt", &suppressed)) {
@@ -416,6 +418,12 @@ HostContext make_host_context(const AgentConfig& config, const common::aws::Inst
     if (::gethostname(name, sizeof(name) - 1) == 0) h.hostname = name;
   }
   h.boot_id = read_first_line(config.agent.proc_root + "/sys/kernel/random/boot_id");
+  // 32 hex digits; "uninitialized" (first boot of an image) or an empty file is not an id.
+  h.machine_id = read_first_line("/etc/machine-id");
+  if (h.machine_id.size() != 32 ||
+      !std::all_of(h.machine_id.begin(), h.machine_id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    h.machine_id.clear();
+  }
   if (h.host_address.empty()) h.host_address = first_interface_address();
   return h;
 }

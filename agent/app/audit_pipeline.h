@@ -175,7 +175,8 @@ class AuditPipeline {
 
 // Where the agent runs, for map_event: instance/account/region from the IMDS identity when there is
 // one; hostname from agent.hostname, else the identity's, else gethostname(); boot id from
-// <agent.proc_root>/sys/kernel/random/boot_id; host address from the identity's private IP, else the
+// <agent.proc_root>/sys/kernel/random/boot_id and machine id from /etc/machine-id (they name the host
+// in event ids, see host_id_for_events); host address from the identity's private IP, else the
 // first non-loopback IPv4 (then IPv6) address of an interface that is up.
 HostContext make_host_context(const AgentConfig& config, const common::aws::InstanceIdentity* identity,
                               std::string_view region);

@@ -21,7 +21,7 @@ AuditAssembler::AuditAssembler(AuditAssemblerOptions options) : options_(options
 
 std::size_t AuditAssembler::open_count() const noexcept { return open_; }
 
-common::Status AuditAssembler::add_line(std::string_view line, common::SteadyTime now, SourceRange source) {
+common::Status AuditAssembler::add_line(std::string_view line, common::SteadyTime now, SourceRange source, bool cut) {
   ++stats_.lines;
   auto record = parse_audit_line(line);
   if (!record.ok()) {
@@ -29,6 +29,7 @@ common::Status AuditAssembler::add_line(std::string_view line, common::SteadyTim
     note_source(source);
     return std::move(record).error();
   }
+  record->set_cut(cut);
   add(std::move(record).value(), now, source);
   return common::ok_status();
 }

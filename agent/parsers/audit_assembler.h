@@ -55,8 +55,9 @@ class AuditAssembler {
   explicit AuditAssembler(AuditAssemblerOptions options = {});
 
   // Parses one line and adds it. A line that does not parse is counted, skipped (its bytes
-  // count as consumed for checkpoint()) and its error returned for the caller to log.
-  common::Status add_line(std::string_view line, common::SteadyTime now, SourceRange source = {});
+  // count as consumed for checkpoint()) and its error returned for the caller to log. `cut`: the
+  // reader cut the line at its length cap (the record is marked, see AuditRecord::cut()).
+  common::Status add_line(std::string_view line, common::SteadyTime now, SourceRange source = {}, bool cut = false);
   void add(AuditRecord record, common::SteadyTime now, SourceRange source = {});
 
   // Closes events idle for options.idle_timeout (steady time).

@@ -84,6 +84,11 @@ class AuditRecord {
   // The enriched part cut before every " NAME=" (NAME of [A-Z0-9_-]): UID="root" AUID="unset".
   std::vector<AuditFieldView> enriched_fields() const;
 
+  // The line was longer than the reader's cap (audit.max_line_bytes) and was cut: its last field may
+  // be incomplete. Set by whoever read the line; the parser cannot tell.
+  bool cut() const noexcept { return cut_; }
+  void set_cut(bool cut) noexcept { cut_ = cut; }
+
  private:
   friend common::Result<AuditRecord> parse_audit_line(std::string_view line);
   friend class AuditRecordBuilder;
@@ -113,6 +118,7 @@ class AuditRecord {
   Span type_;
   Span enriched_;
   int32_t type_number_ = kAuditTypeUnknown;
+  bool cut_ = false;
   AuditTimestamp timestamp_;
   std::vector<FieldSpan> fields_;
 };

@@ -367,7 +367,7 @@ std::string make_trail_event_id(const HostContext& host, std::string_view node, 
   char stamp[64];
   std::snprintf(stamp, sizeof stamp, "%lld.%03u|%llu", static_cast<long long>(sec), ms,
                 static_cast<unsigned long long>(serial));
-  std::string name = host.boot_id.empty() ? host.instance_id : host.boot_id;
+  std::string name(host_id_for_events(host));
   name.append("|").append(node).append("|").append(stamp);
   std::string hex = common::aws::sha256_hex(name).substr(0, 32);
   hex[12] = '8';  // RFC 9562 version 8 (custom; SHA-256 name-based)
@@ -394,6 +394,7 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
   for (const auto& rec : event.records) {
     r.record_types.emplace_back(rec.type_name());
     if (r.raw_lines.size() < options.max_raw_lines) r.raw_lines.emplace_back(rec.line());
+    r.lines_cut = r.lines_cut || rec.cut();
   }
   // The primary record: the first one that is not a syscall's auxiliary record (EXECVE, PATH, ...
   // may arrive before their SYSCALL record).

@@ -153,6 +153,7 @@ void write_additional_data(JsonWriter& w, const TrailRecord& r, bool include_ext
     for (const auto& line : r.raw_lines) w.value(line);
     w.end_array();
   }
+  if (r.lines_cut) w.key("linesCut").value(true);
   if (truncated) w.key("truncated").value(true);
   w.end_object();
 }
@@ -165,6 +166,12 @@ std::string additional_data(const TrailRecord& r, bool include_extra, bool inclu
 }
 
 }  // namespace
+
+std::string_view host_id_for_events(const HostContext& host) noexcept {
+  if (!host.instance_id.empty()) return host.instance_id;
+  if (!host.machine_id.empty()) return host.machine_id;
+  return host.boot_id;
+}
 
 std::string_view to_string(TrailResult r) noexcept {
   switch (r) {

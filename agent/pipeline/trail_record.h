@@ -22,8 +22,14 @@ struct HostContext {
   std::string account_id;    // 12 digits (IMDS identity document)
   std::string region;        // "us-east-1"
   std::string host_address;  // the host's own IP, sourceIPAddress of local events
-  std::string boot_id;       // /proc/sys/kernel/random/boot_id; audit serials restart at boot
+  std::string machine_id;    // /etc/machine-id: this installation, the same across reboots
+  std::string boot_id;       // /proc/sys/kernel/random/boot_id; changes at every boot
 };
+
+// What names this host in event ids: the instance id, else the machine id, else the boot id. The
+// first two survive a reboot, so an event re-sent after one (it was past the checkpoint when the
+// host went down) keeps its id; the boot id is the last resort (ids of re-sent events then change).
+std::string_view host_id_for_events(const HostContext& host) noexcept;
 
 inline constexpr std::string_view kTrailEventSource = "trailwatch.audit";
 inline constexpr std::string_view kTrailEventVersion = "1.11";       // CloudTrail record version (sinks spec 3.2)
@@ -109,6 +115,7 @@ struct TrailRecord {
   std::string region;
 
   std::vector<std::string> raw_lines;  // the audit lines, as read
+  bool lines_cut = false;              // a line was longer than audit.max_line_bytes and was cut
 };
 
 // CloudTrail log-file record (S3 "Records" element, CloudWatch Logs message, local payload).

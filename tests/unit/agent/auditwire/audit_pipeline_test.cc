@@ -44,6 +44,7 @@ class FakeOutput final : public agent::TrailOutput {
   void set_on_delivered(DeliveredFn fn) override { fn_ = std::move(fn); }
   void submit(std::uint64_t seq, const agent::TrailRecord& record) override {
     submitted.emplace_back(seq, record.serial);
+    lines_cut.push_back(record.lines_cut);
     if (auto_ack_) {
       fn_(seq);
     } else {
@@ -71,6 +72,7 @@ class FakeOutput final : public agent::TrailOutput {
   }
 
   std::vector<std::pair<std::uint64_t, std::uint64_t>> submitted;  // seq, serial
+  std::vector<bool> lines_cut;                                       // TrailRecord::lines_cut, same order
   std::set<std::uint64_t> unacked;
   int flushes = 0;
 
@@ -120,14 +122,17 @@ class AuditPipelineTest : public ::testing::Test {
   }
 
   // Feeds one line of file `key` at the current offset of that file; returns its begin offset.
-  uint64_t feed(const std::string& text, const agent::FileKey& key = kKey, const std::string& path = kPath) {
+  // `cut_from`: the line in the file was that long; the tailer cut it to `text` (truncated).
+  uint64_t feed(const std::string& text, const agent::FileKey& key = kKey, const std::string& path = kPath,
+                std::size_t cut_from = 0) {
     uint64_t& offset = offsets_[key.inode];
     agent::TailedLine line;
     line.key = key;
     line.path = path;
     line.bytes = text;
+    line.truncated = cut_from > 0;
     line.begin = offset;
-    line.end = offset + text.size() + 1;
+    line.end = offset + std::max(text.size(), cut_from) + 1;
     offset = line.end;
     pipeline_->handle_line(line);
     return line.begin;
@@ -209,6 +214,18 @@ TEST_F(AuditPipelineTest, CorruptLinesAreCountedSkippedAndDoNotStopTheStream) {
   EXPECT_GT(b2, corrupt);
   fakes_[0]->ack(fakes_[0]->seq_of(2));
   EXPECT_EQ(stored(), end_of());
+}
+
+TEST_F(AuditPipelineTest, ALineCutAtTheCapMarksItsEventAndItsCheckpointPassesTheWholeLine) {
+  build(1);
+  feed(login(1));
+  const std::string whole = login(2);
+  feed(whole.substr(0, 60), kKey, kPath, whole.size());  // "...: pid=2231 uid=0 au": the tailer's cap was 60
+  ASSERT_EQ(fakes_[0]->submitted.size(), 2u);
+  EXPECT_EQ(fakes_[0]->lines_cut, (std::vector<bool>{false, true}));
+  fakes_[0]->ack(fakes_[0]->seq_of(1));
+  fakes_[0]->ack(fakes_[0]->seq_of(2));
+  EXPECT_EQ(stored(), end_of()) << "the checkpoint is after the whole line, newline included";
 }
 
 TEST_F(AuditPipelineTest, AnOpenMultiRecordEventHoldsTheCheckpointBehindLaterDeliveredOnes) {

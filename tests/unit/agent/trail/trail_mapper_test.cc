@@ -243,14 +243,29 @@ TEST(TrailMapper, EventIdIsDeterministicAndUuidShaped) {
   EXPECT_NE(a, agent::make_trail_event_id(host, "work", 1615114232, 375, 15559));
   EXPECT_NE(a, agent::make_trail_event_id(host, "work", 1615114232, 376, 15558));
   EXPECT_NE(a, agent::make_trail_event_id(host, "", 1615114232, 375, 15558));
+  // The host is named by its instance id, else its machine id, else its boot id. The first two
+  // survive a reboot: an event re-sent after one keeps its id.
+  agent::HostContext rebooted = host;
+  rebooted.boot_id = "another-boot";
+  EXPECT_EQ(a, agent::make_trail_event_id(rebooted, "work", 1615114232, 375, 15558));
   agent::HostContext other = host;
-  other.boot_id = "another-boot";
+  other.instance_id = "i-0fedcba9876543210";
   EXPECT_NE(a, agent::make_trail_event_id(other, "work", 1615114232, 375, 15558));
-  // without a boot id the instance id seeds it
-  other.boot_id.clear();
-  agent::HostContext other_instance = other;
-  other_instance.instance_id = "i-1";
-  EXPECT_NE(agent::make_trail_event_id(other, "work", 1, 0, 1), agent::make_trail_event_id(other_instance, "work", 1, 0, 1));
+  agent::HostContext off_ec2 = host;
+  off_ec2.instance_id.clear();
+  off_ec2.machine_id = "3d1219c7c4c5404aaa1f6d2a48adfda4";
+  const std::string by_machine = agent::make_trail_event_id(off_ec2, "work", 1, 0, 1);
+  off_ec2.boot_id = "another-boot";
+  EXPECT_EQ(by_machine, agent::make_trail_event_id(off_ec2, "work", 1, 0, 1));
+  agent::HostContext other_machine = off_ec2;
+  other_machine.machine_id = "0123456789abcdef0123456789abcdef";
+  EXPECT_NE(by_machine, agent::make_trail_event_id(other_machine, "work", 1, 0, 1));
+  agent::HostContext boot_only = off_ec2;
+  boot_only.machine_id.clear();
+  EXPECT_EQ(agent::host_id_for_events(boot_only), "another-boot");
+  const std::string by_boot = agent::make_trail_event_id(boot_only, "work", 1, 0, 1);
+  boot_only.boot_id = "a-third-boot";
+  EXPECT_NE(by_boot, agent::make_trail_event_id(boot_only, "work", 1, 0, 1));
   // a re-read event (same lines) gets the same id
   EXPECT_EQ(map_corpus("laurel/record-execve.log", 15558).event_id, map_corpus("laurel/record-execve.log", 15558).event_id);
   EXPECT_EQ(map_corpus("laurel/record-execve.log", 15558).event_id, a);
@@ -308,6 +323,25 @@ TEST(TrailMapper, PlainFieldsAreNotHexDecoded) {
   EXPECT_FALSE(r.remote);
   EXPECT_EQ(r.result, agent::TrailResult::kSuccess);
   EXPECT_EQ(r.event_name, "USER_CMD");
+}
+
+TEST(TrailMapper, ACutLineIsMarkedInEverySinksRecord) {
+  agent::AuditAssembler assembler;
+  const common::SteadyTime now{};
+  ASSERT_TRUE(assembler.add_line("type=USER_LOGIN msg=audit(1764000014.902:7): pid=2231 uid=0 auid=1000 ses=7 msg='op=lo",
+                                 now, {0, 5000}, /*cut=*/true).ok());
+  ASSERT_TRUE(assembler.add_line("type=USER_LOGIN msg=audit(1764000014.903:8): pid=2231 uid=0 auid=1000 ses=7", now,
+                                 {5000, 5100}).ok());
+  assembler.flush_all();
+  const auto events = assembler.drain();
+  ASSERT_EQ(events.size(), 2u);
+  const TrailRecord cut = agent::map_event(events[0], tests::test_host());
+  const TrailRecord whole = agent::map_event(events[1], tests::test_host());
+  EXPECT_TRUE(cut.lines_cut);
+  EXPECT_FALSE(whole.lines_cut);
+  EXPECT_EQ(agent::cloudtrail_event_json(cut)["additionalEventData"]["linesCut"], true);
+  EXPECT_FALSE(agent::cloudtrail_event_json(whole)["additionalEventData"].contains("linesCut"));
+  EXPECT_EQ(agent::lake_event_data_json(cut)["additionalEventData"]["linesCut"], true);
 }
 
 }  // namespace
