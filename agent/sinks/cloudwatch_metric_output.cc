@@ -175,6 +175,14 @@ void CloudWatchMetricOutput::deliver(Batch batch, std::function<void()> done) {
     for (auto& p : retry_) spool(p);
     if (in_flight_) spool(*in_flight_);
     for (auto& p : queue_) spool(p);
+    waiters_.push_back(std::move(done));
+    // Sent from the next loop turn. A SIGHUP reload flushes the old runtime and replaces it at once:
+    // the old output is gone by then and sends nothing, so the new one (which reads the spool on that
+    // turn) sends every request once instead of racing a copy the old one had in flight.
+    scheduler_.post([this, alive = std::weak_ptr<int>(alive_)] {
+      if (!alive.expired()) start_round();
+    });
+    return;
   }
   waiters_.push_back(std::move(done));
   start_round();

@@ -315,6 +315,29 @@ TEST_F(CloudWatchMetricOutputTest, FinalFlushInAnOutageSpoolsAllAndTheNextStartS
   EXPECT_EQ(again->stats().datums_restored, 0u);
 }
 
+// A SIGHUP reload flushes the old output and destroys it before the loop turns again: the old one must
+// not send (its answer would be lost, and the new one re-sends from the spool), so nothing goes twice.
+TEST_F(CloudWatchMetricOutputTest, AnOutputReplacedRightAfterItsFinalFlushLeavesTheSendingToTheNextOne) {
+  http_.set_default(200, kOk);
+  {
+    auto old = make();
+    run();
+    flush_round(*old, 1);
+    std::vector<agent::MetricSample> samples(1);
+    samples[0].name = "net_bytes_recv";
+    samples[0].unit = agent::Unit::kBytes;
+    samples[0].value = 2;
+    samples[0].time = clock_.wall_now();
+    old->publish(samples, clock_.wall_now());
+    old->flush([] {});
+    EXPECT_EQ(on_disk(), (std::vector<int>{2}));
+  }  // replaced before the loop runs
+  auto next = make();
+  run();
+  EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 2}));
+  EXPECT_EQ(on_disk(), std::vector<int>{});
+}
+
 // A restored request that arrives while a flush is already due still goes first.
 TEST_F(CloudWatchMetricOutputTest, RestoredRequestsGoBeforeAFlushThatComesFirst) {
   {
