@@ -311,9 +311,13 @@ void CloudTrailLakeOutput::on_response(AwsCallOutcome outcome) {
       continue;
     }
     const auto it = failed.find(e.event.id);
-    const bool transient = it == failed.end() || classify_lake_failure(it->second->error_code) == LakeFailureAction::kRetry;
     ++e.attempts;
-    if (transient && e.attempts <= delivery_.max_retries) {
+    // Throttling / InternalFailure (aws-wire 4.2: the entries to resend) are sent again for as long as
+    // it takes, after the output's usual capped, jittered backoff (attempt_finished(kRetryLater) ->
+    // next_backoff()): counting them out would drop events for being throttled. An id missing from
+    // the answer breaks the API's contract; it is sent again up to delivery.max_retries times.
+    const bool retryable = it != failed.end() && classify_lake_failure(it->second->error_code) == LakeFailureAction::kRetry;
+    if (retryable || (it == failed.end() && e.attempts <= delivery_.max_retries)) {
       again.push_back(std::move(e));
       continue;
     }

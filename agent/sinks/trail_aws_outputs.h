@@ -144,8 +144,9 @@ class AwsTrailOutputBase : public TrailOutput {
 };
 
 // CloudTrail Lake: POST /PutAuditEvents?channelArn=... in batches of up to 100 events / 1 MB.
-// failed[] entries that classify_lake_failure() calls transient are sent again, up to
-// delivery.max_retries times each; the others (and those out of attempts) are dead-lettered.
+// failed[] entries that classify_lake_failure() calls retryable (Throttling, InternalFailure) are sent
+// again after the output's backoff for as long as they keep failing so, never counted out; the others
+// are dead-lettered. An id the answer leaves out is sent again up to delivery.max_retries times.
 class CloudTrailLakeOutput final : public AwsTrailOutputBase {
  public:
   CloudTrailLakeOutput(TrailAwsDeps deps, const TrailSink& sink, const DeliveryConfig& delivery);

@@ -223,6 +223,27 @@ TEST_F(TrailSinksFakeAwsTest, LakeDeliversAndResendsEventsFailedOneByOne) {
   EXPECT_EQ(recs[1]["data"]["auditEvents"][0]["eventData"]["recipientAccountId"], "111122223333");
 }
 
+// Throttling of single events that outlasts delivery.max_retries: still delivered, nothing dead-lettered.
+TEST_F(TrailSinksFakeAwsTest, LakeEventsThrottledLongerThanMaxRetriesAreStillDelivered) {
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudTrailLake;
+  sink.channel_arn = kChannel;
+  agent::CloudTrailLakeOutput out(deps(common::aws::Service::kCloudTrailData), sink, delivery_);
+  wire(out);
+  const int throttled = delivery_.max_retries + 3;
+  control("POST", "/_fake/faults",
+          {{"type", "throttle"}, {"service", "cloudtrail-data"}, {"per_event", true}, {"count", throttled}});
+  for (int i = 1; i <= 3; ++i) out.submit(static_cast<uint64_t>(i), record(i));
+  ASSERT_TRUE(deliver_all(out)) << "pending " << out.pending();
+  EXPECT_EQ(acked_, seqs(1, 3));
+  EXPECT_EQ(out.stats().delivered, 3u);
+  EXPECT_EQ(out.stats().dead_lettered, 0u);
+  const auto recs = records("cloudtrail-data", "PutAuditEvents");
+  ASSERT_EQ(recs.size(), static_cast<std::size_t>(throttled + 1));
+  for (int i = 0; i < throttled; ++i) EXPECT_EQ(recs[i]["data"]["failed"].size(), 3u) << recs[i].dump();
+  EXPECT_EQ(recs.back()["data"]["successful"].size(), 3u) << recs.back().dump();
+}
+
 TEST_F(TrailSinksFakeAwsTest, LakeEventWithABadFieldIsDeadLetteredTheRestDelivered) {
   agent::TrailSink sink;
   sink.type = agent::SinkType::kCloudTrailLake;

@@ -293,16 +293,58 @@ TEST_F(LakeOutputTest, TransientPerEventFailuresAreResentOthersDeadLettered) {
   EXPECT_EQ(out->stats().records_resent, 2u);
 }
 
-TEST_F(LakeOutputTest, RetriesOfAnEventAreBoundedByMaxRetries) {
+// Throttling / InternalFailure entries are what aws-wire 4.2 says to resend: a count would turn a few
+// seconds of throttling into lost events (and a moved checkpoint). They are resent, past
+// delivery.max_retries, after the output's capped exponential backoff with jitter.
+TEST_F(LakeOutputTest, ThrottledEventIsResentPastMaxRetriesUntilAccepted) {
   auto out = make();
-  http_.set_default(lake_reply([](const std::string&) -> std::optional<std::string> { return "Throttling"; }));
+  const int failures = delivery_.max_retries + 6;  // 9 > max_retries (3)
+  int answered = 0;
+  std::vector<common::SteadyTime> sent_at;
+  http_.set_default([&](const Request& req) -> common::Result<Response> {
+    sent_at.push_back(clock_.steady_now());
+    const int n = answered++;
+    return lake_reply([n, failures](const std::string&) -> std::optional<std::string> {
+      if (n >= failures) return std::nullopt;
+      return n % 2 == 0 ? "Throttling" : "InternalFailure";
+    })(req);
+  });
+  out->submit(7, record(7));
+  advance(agent::kTrailBatchLinger);
+  for (int i = 0; i < 30 && acked_.empty(); ++i) past_backoff();
+  ASSERT_EQ(http_.requests.size(), static_cast<std::size_t>(failures + 1));
+  for (const auto& r : http_.requests) EXPECT_EQ(lake_ids(r), (std::vector<std::string>{id_of(7)}));
+  EXPECT_EQ(acked_, (std::set<uint64_t>{7}));
+  EXPECT_EQ(out->stats().delivered, 1u);
+  EXPECT_EQ(out->stats().dead_lettered, 0u);
+  EXPECT_EQ(out->stats().records_resent, static_cast<std::uint64_t>(failures));
+  EXPECT_EQ(out->pending(), 0u);
+  // Each wait: d = min(retry_base * 2^(k-1), retry_max_backoff), jittered within [d/2, d].
+  ASSERT_EQ(sent_at.size(), static_cast<std::size_t>(failures + 1));
+  for (std::size_t k = 1; k < sent_at.size(); ++k) {
+    const auto d = std::min<std::chrono::milliseconds>(delivery_.retry_base * (1 << std::min<std::size_t>(k - 1, 20)),
+                                                       delivery_.retry_max_backoff);
+    const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(sent_at[k] - sent_at[k - 1]);
+    EXPECT_GE(gap, d / 2) << "wait " << k;
+    EXPECT_LE(gap, d) << "wait " << k;
+  }
+  // The last waits hit the cap.
+  EXPECT_GE(sent_at.back() - sent_at[sent_at.size() - 2], delivery_.retry_max_backoff / 2);
+}
+
+// An answer that names neither success nor failure for an id breaks the API contract: resent a bounded
+// number of times (it may have been stored), then dead-lettered with a line that says so.
+TEST_F(LakeOutputTest, AnEventMissingFromTheAnswerIsResentUpToMaxRetries) {
+  auto out = make();
+  http_.set_default([](const Request&) -> common::Result<Response> {
+    return json_response(200, {{"successful", json::array()}, {"failed", json::array()}});
+  });
   out->submit(7, record(7));
   advance(agent::kTrailBatchLinger);
   for (int i = 0; i < 10 && acked_.empty(); ++i) past_backoff();
   EXPECT_EQ(http_.requests.size(), static_cast<std::size_t>(delivery_.max_retries + 1));
   EXPECT_EQ(acked_, (std::set<uint64_t>{7}));
   EXPECT_EQ(out->stats().dead_lettered, 1u);
-  EXPECT_EQ(out->stats().delivered, 0u);
 }
 
 TEST_F(LakeOutputTest, ThrottledCallKeepsTheBatchAndDeliversItOnceLater) {
