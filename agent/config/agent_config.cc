@@ -348,16 +348,28 @@ TrailSink parse_trail_sink(const ConfigNode& n) {
       if (n.require("channel_arn")) {
         ConfigNode arn = n.child("channel_arn");
         s.channel_arn = arn.as_string().value_or("");
-        if (!s.channel_arn.empty() && !starts_with(s.channel_arn, "arn:")) {
-          arn.error("expected a channel ARN starting with \"arn:\", got " + in_quotes(s.channel_arn));
+        // The ARN's account is the eventData recipientAccountId (aws-wire 4.3), so it must be there.
+        if (!s.channel_arn.empty()) {
+          if (std::string problem = channel_arn_problem(s.channel_arn); !problem.empty()) arn.error(problem);
         }
       }
       break;
     }
     case SinkType::kCloudWatchLogs:
       n.expect_keys({"type", "log_group", "log_stream", "create"});
-      if (n.require("log_group")) s.log_group = get_bounded_string(n, "log_group", "", 1, 512);
-      s.log_stream = get_bounded_string(n, "log_stream", s.log_stream, 1, 512);
+      // Checked as templates: {instance_id} etc. count as a representative value (sinks spec 1.2).
+      if (n.require("log_group")) {
+        s.log_group = get_bounded_string(n, "log_group", "", 1, kMaxLogGroupNameLength);
+        if (!s.log_group.empty()) {
+          if (std::string problem = log_group_name_problem(s.log_group, true); !problem.empty())
+            n.child("log_group").error(problem);
+        }
+      }
+      if (n.has("log_stream")) {
+        s.log_stream = get_bounded_string(n, "log_stream", s.log_stream, 1, kMaxLogStreamNameLength);
+        if (std::string problem = log_stream_name_problem(s.log_stream, true); !problem.empty())
+          n.child("log_stream").error(problem);
+      }
       s.create = n.get_bool("create", s.create);
       break;
     case SinkType::kS3:
@@ -365,6 +377,11 @@ TrailSink parse_trail_sink(const ConfigNode& n) {
       if (n.require("bucket")) s.bucket = get_bounded_string(n, "bucket", "", 3, 63);
       s.prefix = n.get_string("prefix", s.prefix);
       s.account_id = n.get_string("account_id", s.account_id);
+      if (!s.account_id.empty() &&
+          (s.account_id.size() != 12 ||
+           !std::all_of(s.account_id.begin(), s.account_id.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+        n.child("account_id").error("expected a 12-digit AWS account id, got " + in_quotes(s.account_id));
+      }
       s.interval = n.get_duration("interval", s.interval, 1min, 1h);
       s.max_object_size = n.get_size("max_object_size", s.max_object_size, kMiB, 512 * kMiB);
       s.sse = get_enum(n, "sse", s.sse, kS3Encryptions);
@@ -698,6 +715,108 @@ std::string metrics_namespace_problem(std::string_view ns) {
   if (ns.front() == ':') return "a namespace may not start with ':'";
   if (ns.starts_with("AWS/")) return "namespaces starting with \"AWS/\" are reserved for AWS";
   return {};
+}
+
+namespace {
+
+std::string describe_name_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return "character '" + std::string(1, c) + "'";
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF];
+}
+
+bool log_group_char_ok(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+         c == '_' || c == '/' || c == '#';
+}
+
+// Shared by the group and stream checks: characters are checked where the user wrote them (positions
+// in the template), lengths on the name as it will be sent (placeholders filled in with examples).
+std::string log_name_problem(std::string_view name, bool with_placeholders, bool group) {
+  const std::size_t max = group ? kMaxLogGroupNameLength : kMaxLogStreamNameLength;
+  std::string expanded;
+  bool expanded_any = false;
+  for (std::size_t i = 0; i < name.size();) {
+    if (with_placeholders && name[i] == '{') {
+      if (const std::size_t close = name.find('}', i); close != std::string_view::npos) {
+        const std::string_view token = name.substr(i, close - i + 1);
+        const auto* it = std::find_if(std::begin(kLogNamePlaceholders), std::end(kLogNamePlaceholders),
+                                      [&](const LogNamePlaceholder& p) { return p.name == token; });
+        if (it == std::end(kLogNamePlaceholders)) {
+          std::string known;
+          for (const auto& p : kLogNamePlaceholders) known += (known.empty() ? "" : ", ") + std::string(p.name);
+          return "unknown placeholder " + in_quotes(token) + " at position " + std::to_string(i + 1) + "; known: " +
+                 known;
+        }
+        expanded += it->example;
+        expanded_any = true;
+        i = close + 1;
+        continue;
+      }
+    }
+    const char c = name[i];
+    if (group && !log_group_char_ok(c)) {
+      return describe_name_byte(c) + " at position " + std::to_string(i + 1) +
+             " is not allowed: log group names are made of A-Z a-z 0-9 . - _ / #";
+    }
+    if (!group && (c == ':' || c == '*')) {
+      return describe_name_byte(c) + " at position " + std::to_string(i + 1) +
+             " is not allowed: log stream names may not contain ':' or '*'";
+    }
+    expanded.push_back(c);
+    ++i;
+  }
+  if (expanded.empty() || expanded.size() > max) {
+    if (expanded_any) {
+      return "would be " + std::to_string(expanded.size()) +
+             " characters long with its placeholders filled in with typical values; the limit is " +
+             std::to_string(max);
+    }
+    return "must be 1 to " + std::to_string(max) + " characters long, got " + std::to_string(expanded.size());
+  }
+  if (group && starts_with(expanded, "aws/")) return "log group names starting with \"aws/\" are reserved for AWS";
+  return {};
+}
+
+}  // namespace
+
+std::string log_group_name_problem(std::string_view name, bool with_placeholders) {
+  return log_name_problem(name, with_placeholders, true);
+}
+
+std::string log_stream_name_problem(std::string_view name, bool with_placeholders) {
+  return log_name_problem(name, with_placeholders, false);
+}
+
+std::string channel_arn_problem(std::string_view arn) {
+  if (!starts_with(arn, "arn:")) return "expected a channel ARN starting with \"arn:\", got " + in_quotes(arn);
+  const std::string shape =
+      "expected arn:<partition>:cloudtrail:<region>:<account>:channel/<id>, got " + in_quotes(arn);
+  std::string_view fields[6];
+  std::string_view rest = arn;
+  for (int i = 0; i < 5; ++i) {
+    const std::size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return shape;
+    fields[i] = rest.substr(0, colon);
+    rest.remove_prefix(colon + 1);
+  }
+  fields[5] = rest;
+  if (fields[1].empty() || fields[3].empty()) return shape;
+  if (fields[2] != "cloudtrail") return "not a CloudTrail ARN (service " + in_quotes(fields[2]) + "); " + shape;
+  if (fields[4].size() != 12 ||
+      !std::all_of(fields[4].begin(), fields[4].end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return "the account " + in_quotes(fields[4]) + " is not a 12-digit AWS account id; " + shape;
+  }
+  if (!starts_with(fields[5], "channel/") || fields[5].size() == 8) return shape;
+  return {};
+}
+
+std::string channel_arn_account(std::string_view arn) {
+  if (!channel_arn_problem(arn).empty()) return {};
+  std::string_view rest = arn;
+  for (int i = 0; i < 4; ++i) rest.remove_prefix(rest.find(':') + 1);
+  return std::string(rest.substr(0, rest.find(':')));
 }
 
 std::string_view to_string(LogLevel value) { return name_of(kLogLevels, value); }

@@ -32,6 +32,37 @@ std::string metrics_namespace_problem(std::string_view ns);
 constexpr size_t kMaxAlarmNameLength = 255;
 constexpr int64_t kMaxEvaluationPeriods = 100;  // this agent's limit (local evaluation)
 
+// CloudWatch Logs names (sinks spec 1.2, 1.6).
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html
+constexpr size_t kMaxLogGroupNameLength = 512;   // 1-512 of [.\-_/#A-Za-z0-9], not starting with "aws/"
+constexpr size_t kMaxLogStreamNameLength = 512;  // 1-512, no ':' or '*'
+// The placeholders a trail sink's log_group / log_stream may hold (expanded by the CloudWatch Logs
+// output, expand_log_name_template), each with a representative valid value for validation.
+struct LogNamePlaceholder {
+  std::string_view name;     // "{instance_id}"
+  std::string_view example;  // "i-0123456789abcdef0"
+};
+inline constexpr LogNamePlaceholder kLogNamePlaceholders[] = {
+    {"{instance_id}", "i-0123456789abcdef0"},
+    {"{hostname}", "ip-10-0-1-17.ec2.internal"},
+    {"{account_id}", "123456789012"},
+    {"{region}", "us-east-1"},
+};
+// "" when `name` is a log group name CloudWatch Logs accepts, else what is wrong with it (for an
+// error message). with_placeholders: `name` is a config template; the placeholders above are allowed
+// (the length counts their example values), any other "{...}" is an error.
+std::string log_group_name_problem(std::string_view name, bool with_placeholders = false);
+// The same for a log stream name.
+std::string log_stream_name_problem(std::string_view name, bool with_placeholders = false);
+
+// CloudTrail Lake channel ARN: "" when `arn` is arn:<partition>:cloudtrail:<region>:<12-digit
+// account>:channel/<id>, else what is wrong with it. The account owns the channel and is the
+// eventData recipientAccountId (aws-wire 4.3).
+std::string channel_arn_problem(std::string_view arn);
+// The account of a channel ARN without problems, else "".
+std::string channel_arn_account(std::string_view arn);
+
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
 enum class MetricsOutput { kLocal, kCloudWatch };
 enum class SinkType { kLocal, kCloudTrailLake, kCloudWatchLogs, kS3 };

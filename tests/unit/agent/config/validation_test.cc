@@ -135,6 +135,118 @@ TEST(TrailSinks, TypeSpecificKeysAreCheckedPerType) {
   EXPECT_TRUE(none.config->trail.sinks.empty());
 }
 
+std::string logs_sink(std::string_view keys) {
+  return "trail:\n  sinks:\n    - type: cloudwatch_logs\n" + std::string(keys);
+}
+
+// sinks spec 1.2/1.6: group 1-512 of [.\-_/#A-Za-z0-9], not "aws/..."; stream 1-512 without ':' '*'.
+TEST(TrailSinks, LogGroupNamesFollowThePattern) {
+  auto space = load_text(logs_sink("      log_group: \"/trail watch\"\n"));
+  ASSERT_EQ(space.errors.size(), 1u) << all(space.errors);
+  EXPECT_EQ(space.errors[0].to_string(),
+            "v.yaml:4:18: trail.sinks[0].log_group: character ' ' at position 7 is not allowed: log group names are "
+            "made of A-Z a-z 0-9 . - _ / #");
+  auto reserved = load_text(logs_sink("      log_group: aws/trailwatch\n"));
+  ASSERT_EQ(reserved.errors.size(), 1u) << all(reserved.errors);
+  EXPECT_EQ(reserved.errors[0].to_string(),
+            "v.yaml:4:18: trail.sinks[0].log_group: log group names starting with \"aws/\" are reserved for AWS");
+  auto colon = load_text(logs_sink("      log_group: \"/trail:watch\"\n"));
+  ASSERT_EQ(colon.errors.size(), 1u) << all(colon.errors);
+  EXPECT_THAT(colon.errors[0].message, HasSubstr("character ':' at position 7 is not allowed"));
+  auto control = load_text(logs_sink("      log_group: \"/trail\\twatch\"\n"));
+  ASSERT_EQ(control.errors.size(), 1u) << all(control.errors);
+  EXPECT_THAT(control.errors[0].message, HasSubstr("byte 0x09 at position 7 is not allowed"));
+  for (const char* good : {"/trailwatch/audit", "a", "my.group-1_x/#2", "AWS/upper-case-is-not-reserved"}) {
+    auto load = load_text(logs_sink(std::string("      log_group: \"") + good + "\"\n"));
+    EXPECT_TRUE(load.config.has_value()) << good << "\n" << all(load.errors);
+  }
+}
+
+TEST(TrailSinks, LogStreamNamesMayNotHoldColonOrStar) {
+  auto colon = load_text(logs_sink("      log_group: g\n      log_stream: \"host:1\"\n"));
+  ASSERT_EQ(colon.errors.size(), 1u) << all(colon.errors);
+  EXPECT_EQ(colon.errors[0].to_string(),
+            "v.yaml:5:19: trail.sinks[0].log_stream: character ':' at position 5 is not allowed: log stream names may "
+            "not contain ':' or '*'");
+  auto star = load_text(logs_sink("      log_group: g\n      log_stream: \"*\"\n"));
+  ASSERT_EQ(star.errors.size(), 1u) << all(star.errors);
+  EXPECT_THAT(star.errors[0].message, HasSubstr("character '*' at position 1 is not allowed"));
+  auto empty = load_text(logs_sink("      log_group: g\n      log_stream: \"\"\n"));
+  ASSERT_EQ(empty.errors.size(), 1u) << all(empty.errors);
+  EXPECT_EQ(empty.errors[0].to_string(),
+            "v.yaml:5:19: trail.sinks[0].log_stream: must be 1 to 512 characters long, got 0");
+  auto spaces = load_text(logs_sink("      log_group: g\n      log_stream: \"web server #1\"\n"));
+  EXPECT_TRUE(spaces.config.has_value()) << all(spaces.errors);
+}
+
+// Placeholders are checked as a typical value would fill them in; unknown ones are named.
+TEST(TrailSinks, LogNameTemplatesAllowTheKnownPlaceholders) {
+  auto good = load_text(logs_sink("      log_group: /trailwatch/{region}/{hostname}\n"
+                                  "      log_stream: \"{account_id}_{instance_id}\"\n"));
+  ASSERT_TRUE(good.config.has_value()) << all(good.errors);
+  EXPECT_EQ(good.config->trail.sinks[0].log_group, "/trailwatch/{region}/{hostname}");
+  auto unknown = load_text(logs_sink("      log_group: /trailwatch/{host}\n"));
+  ASSERT_EQ(unknown.errors.size(), 1u) << all(unknown.errors);
+  EXPECT_EQ(unknown.errors[0].to_string(),
+            "v.yaml:4:18: trail.sinks[0].log_group: unknown placeholder \"{host}\" at position 13; known: "
+            "{instance_id}, {hostname}, {account_id}, {region}");
+  auto unknown_stream = load_text(logs_sink("      log_group: g\n      log_stream: \"{instanceid}\"\n"));
+  ASSERT_EQ(unknown_stream.errors.size(), 1u) << all(unknown_stream.errors);
+  EXPECT_THAT(unknown_stream.errors[0].message, HasSubstr("unknown placeholder \"{instanceid}\""));
+  // Fits as written (511), not once {hostname} is filled in.
+  auto long_group = load_text(logs_sink("      log_group: /" + std::string(500, 'a') + "{hostname}\n"));
+  ASSERT_EQ(long_group.errors.size(), 1u) << all(long_group.errors);
+  EXPECT_THAT(long_group.errors[0].message,
+              HasSubstr("would be 526 characters long with its placeholders filled in with typical values; the limit "
+                        "is 512"));
+  // A brace that opens no placeholder is an ordinary character: invalid in a group, fine in a stream.
+  EXPECT_THAT(all(load_text(logs_sink("      log_group: \"/a{b\"\n")).errors),
+              HasSubstr("character '{' at position 3 is not allowed"));
+  EXPECT_TRUE(load_text(logs_sink("      log_group: g\n      log_stream: \"a{b\"\n")).config.has_value());
+  // What the CloudWatch Logs output checks at run time, after expansion.
+  EXPECT_EQ(agent::log_group_name_problem("/trailwatch/ip-10-0-1-17"), "");
+  EXPECT_EQ(agent::log_group_name_problem(""), "must be 1 to 512 characters long, got 0");
+  EXPECT_NE(agent::log_group_name_problem("/trailwatch/{hostname}"), "");  // as a name, '{' is just invalid
+  EXPECT_EQ(agent::log_stream_name_problem(std::string(512, 's')), "");
+  EXPECT_NE(agent::log_stream_name_problem(std::string(513, 's')), "");
+}
+
+// aws-wire 4.3: the channel's account is the eventData recipientAccountId, so the ARN must name it.
+TEST(TrailSinks, ChannelArnNamesACloudTrailChannelAndItsAccount) {
+  const auto lake = [](std::string_view arn) {
+    return load_text("trail:\n  sinks:\n    - type: cloudtrail_lake\n      channel_arn: \"" + std::string(arn) + "\"\n");
+  };
+  auto good = lake("arn:aws:cloudtrail:us-east-1:123456789012:channel/01234567-89ab-cdef-0123-456789abcdef");
+  ASSERT_TRUE(good.config.has_value()) << all(good.errors);
+  auto short_account = lake("arn:aws:cloudtrail:us-east-1:1234:channel/abc");
+  ASSERT_EQ(short_account.errors.size(), 1u) << all(short_account.errors);
+  EXPECT_EQ(short_account.errors[0].to_string(),
+            "v.yaml:4:20: trail.sinks[0].channel_arn: the account \"1234\" is not a 12-digit AWS account id; "
+            "expected arn:<partition>:cloudtrail:<region>:<account>:channel/<id>, got "
+            "\"arn:aws:cloudtrail:us-east-1:1234:channel/abc\"");
+  EXPECT_THAT(all(lake("arn:aws:sns:us-east-1:123456789012:channel/abc").errors),
+              HasSubstr("not a CloudTrail ARN (service \"sns\")"));
+  EXPECT_THAT(all(lake("arn:aws:cloudtrail:us-east-1:123456789012:trail/abc").errors),
+              HasSubstr("expected arn:<partition>:cloudtrail:<region>:<account>:channel/<id>"));
+  EXPECT_THAT(all(lake("arn:aws:cloudtrail:us-east-1:123456789012:channel/").errors),
+              HasSubstr("expected arn:<partition>:cloudtrail:<region>:<account>:channel/<id>"));
+  EXPECT_THAT(all(lake("arn:aws:cloudtrail::123456789012:channel/abc").errors), HasSubstr("expected arn:"));
+  EXPECT_EQ(agent::channel_arn_account("arn:aws-cn:cloudtrail:cn-north-1:123456789012:channel/abc"), "123456789012");
+  EXPECT_EQ(agent::channel_arn_account("abc"), "");
+}
+
+TEST(TrailSinks, S3AccountIdIsTwelveDigits) {
+  const auto s3 = [](std::string_view account) {
+    return load_text("trail:\n  sinks:\n    - type: s3\n      bucket: trail-bucket\n      account_id: \"" +
+                     std::string(account) + "\"\n");
+  };
+  EXPECT_TRUE(s3("123456789012").config.has_value());
+  auto bad = s3("12345678901x");
+  ASSERT_EQ(bad.errors.size(), 1u) << all(bad.errors);
+  EXPECT_EQ(bad.errors[0].to_string(),
+            "v.yaml:5:19: trail.sinks[0].account_id: expected a 12-digit AWS account id, got \"12345678901x\"");
+}
+
 TEST(Delivery, SpoolDirDefaultsUnderStateDirAndBackoffIsOrdered) {
   auto load = load_text("agent: {state_dir: /data/tw}\n");
   ASSERT_TRUE(load.config.has_value());
