@@ -1,5 +1,8 @@
 #include "agent/sinks/trail_s3_encoder.h"
 
+#include <openssl/evp.h>
+
+#include <array>
 #include <ctime>
 
 #include "common/aws/sigv4.h"
@@ -66,6 +69,18 @@ HttpHeaders s3_trail_headers(S3Encryption sse, std::string_view kms_key_id) {
       break;
   }
   return h;
+}
+
+std::string s3_content_md5(std::string_view body) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  if (EVP_Digest(body.data(), body.size(), digest.data(), &len, EVP_md5(), nullptr) != 1 || len != 16) {
+    // Only when OpenSSL runs without MD5 (FIPS mode): send no Content-MD5 rather than a wrong one.
+    return {};
+  }
+  std::array<unsigned char, 4 * ((16 + 2) / 3) + 1> text{};  // EVP_EncodeBlock NUL-terminates
+  const int n = EVP_EncodeBlock(text.data(), digest.data(), static_cast<int>(len));
+  return std::string(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(n));
 }
 
 std::string encode_cloudtrail_file(const std::vector<std::string>& record_json) {
@@ -136,6 +151,7 @@ S3TrailObject S3TrailFileBuilder::finish(common::WallTime now) {
                                 cloudtrail_unique_string(seed));
   o.body = encode_cloudtrail_file(records_);
   o.headers = s3_trail_headers(options_.sse, options_.kms_key_id);
+  if (std::string md5 = s3_content_md5(o.body); !md5.empty()) o.headers.emplace_back("Content-MD5", std::move(md5));
   o.record_count = records_.size();
   o.uncompressed_bytes = bytes_;
   o.event_ids = std::move(event_ids_);

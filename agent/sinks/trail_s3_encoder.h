@@ -41,13 +41,18 @@ std::string cloudtrail_unique_string(std::string_view seed);
 // aws:kms (+ x-amz-server-side-encryption-aws-kms-key-id when a key id is given).
 HttpHeaders s3_trail_headers(S3Encryption sse, std::string_view kms_key_id);
 
+// Content-MD5 value: base64 of the body's raw MD5 (sinks spec 2.3). S3 checks it (400 BadDigest on
+// a mismatch), and buckets with Object Lock retention refuse a PutObject without it or an
+// x-amz-checksum-* header.
+std::string s3_content_md5(std::string_view body);
+
 // gzip of {"Records":[r0,r1,...]} where each element is already-rendered record JSON.
 std::string encode_cloudtrail_file(const std::vector<std::string>& record_json);
 
 struct S3TrailObject {
   std::string key;
   std::string body;  // gzip
-  HttpHeaders headers;
+  HttpHeaders headers;  // s3_trail_headers() + Content-MD5 of body
   std::size_t record_count = 0;
   std::size_t uncompressed_bytes = 0;
   std::vector<std::string> event_ids;  // of the records inside, in order

@@ -40,8 +40,9 @@ struct SigningParams {
   // Add X-Amz-Security-Token after signing so it is not part of SignedHeaders (suite case
   // post-sts-header-after; a few services want this). Default: the token is signed.
   bool session_token_after_signing = false;
-  // Hex SHA-256 of the body when the caller already has it (the S3 sink hashes the object for
-  // x-amz-checksum-sha256 anyway); empty = hash req.body here.
+  // Hex SHA-256 of the body when the caller already has it (the AwsClient hashes a call's body once
+  // and passes it for every attempt); empty = hash req.body here. (The S3 trail sink sends
+  // Content-MD5 for the body's integrity, no x-amz-checksum-sha256.)
   std::string precomputed_payload_hash{};
 };
 

@@ -98,6 +98,21 @@ agent::S3TrailOptions options() {
   return o;
 }
 
+// sinks spec 2.3: Content-MD5 = base64(MD5(body)); required (or a checksum) with Object Lock.
+TEST(S3TrailEncoder, ContentMd5IsBase64OfTheBodysMd5) {
+  EXPECT_EQ(agent::s3_content_md5(""), "1B2M2Y8AsgTpgAmY7PhCfg==");  // d41d8cd98f00b204e9800998ecf8427e
+  EXPECT_EQ(agent::s3_content_md5("The quick brown fox jumps over the lazy dog"),
+            "nhB9nTcrtoJr2B01QqQZ1g==");  // 9e107d9d372bb6826bd81d3542a419d6
+  S3TrailFileBuilder b(options());
+  const auto records = corpus_records();
+  EXPECT_FALSE(b.add(records[0], kDelivery));
+  const auto o = b.flush(kDelivery);
+  ASSERT_TRUE(o);
+  std::map<std::string, std::string> headers(o->headers.begin(), o->headers.end());
+  ASSERT_EQ(headers.count("Content-MD5"), 1u);
+  EXPECT_EQ(headers["Content-MD5"], agent::s3_content_md5(o->body));
+}
+
 TEST(S3TrailEncoder, RollsAfterTheInterval) {
   S3TrailFileBuilder b(options());
   const auto records = corpus_records();
