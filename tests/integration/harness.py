@@ -125,7 +125,12 @@ class Agent:
         self.proc = None
 
     def log(self):
+        """The stderr of every run so far."""
         return "".join(read(p) for p in self.logs)
+
+    def last_log(self):
+        """The stderr of the latest run."""
+        return read(self.logs[-1]) if self.logs else ""
 
     def _cleanup(self):
         if self.proc is not None and self.proc.poll() is None:

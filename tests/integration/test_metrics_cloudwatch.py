@@ -8,17 +8,13 @@ dimensions and timestamps; values agree with /proc snapshots taken by the test; 
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-import unittest
 import urllib.parse
 from collections import Counter
 from datetime import datetime, timezone
 
-BINARY = SOURCE_DIR = None
+import harness
 
 # CloudWatch agent names and units (agent/sources/proc_sampler.cc emits these).
 EXPECTED_UNITS = {
@@ -79,23 +75,14 @@ def datum_key(d):
     return (d["MetricName"], dims, parse_time(d["Timestamp"]))
 
 
-class MetricsToCloudWatch(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fakeaws"))
-        from client import FakeAws  # noqa: E402
-        cls.fake = FakeAws(max_lifetime=300).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
-
+class MetricsToCloudWatch(harness.FakeAwsTestCase):
     def setUp(self):
-        self.fake.reset()
+        super().setUp()
         self.tmp = tempfile.TemporaryDirectory(prefix="trailwatch-it-")
         self.addCleanup(self.tmp.cleanup)
+        self.agent = None
 
-    def start_agent(self, extra_metrics="", log_name="stderr.log"):
+    def start_agent(self, extra_metrics=""):
         ep = self.fake.endpoint
         cfg = f"""
 agent:
@@ -121,24 +108,18 @@ metrics:
 audit:
   enabled: false
 """
-        path = os.path.join(self.tmp.name, "agent.yaml")
-        with open(path, "w") as f:
-            f.write(cfg)
-        env = dict(os.environ)
-        env.update(self.fake.env())
-        env.pop("AWS_EC2_METADATA_DISABLED", None)
-        env.pop("AWS_ENDPOINT_URL", None)
-        self.stderr_path = os.path.join(self.tmp.name, log_name)
-        self.stderr = open(self.stderr_path, "w")
-        self.addCleanup(self.stderr.close)
-        proc = subprocess.Popen([BINARY, "run", "--config", path], env=env, stdout=subprocess.DEVNULL,
-                                stderr=self.stderr)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        return proc
+        config = harness.write_config(self.tmp.name, cfg)
+        if self.agent is None:
+            self.agent = harness.Agent(self, config, self.tmp.name, harness.agent_env(self.fake))
+        self.agent.start()
+        return self.agent
+
+    def stop_agent(self, timeout=30):
+        self.assertEqual(self.agent.stop(timeout=timeout), 0, self.log())
 
     def log(self):
-        with open(self.stderr_path) as f:
-            return f.read()
+        """The latest run's stderr."""
+        return self.agent.last_log()
 
     def datums(self, accepted=True):
         out = []
@@ -149,11 +130,10 @@ audit:
     def test_datums_names_units_dimensions_timestamps_and_values(self):
         mem_before = meminfo()
         t_start = time.time()
-        proc = self.start_agent()
+        self.start_agent()
         self.fake.wait_for("monitoring", count=2, timeout=60, accepted=True)
         mem_after = meminfo()
-        proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=30), 0, self.log())
+        self.stop_agent()
         t_end = time.time()
 
         self.assertEqual(self.fake.requests("monitoring", accepted=False), [], "no request may be rejected")
@@ -213,10 +193,9 @@ audit:
         # and what still fails waits for the next flush. Every sample round ends up accepted exactly once.
         self.fake.throttle("monitoring", count=3)
         self.fake.fail("monitoring", count=2, status=503)
-        proc = self.start_agent()
+        self.start_agent()
         self.fake.wait_for("monitoring", count=3, timeout=90, accepted=True)
-        proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=60), 0, self.log())
+        self.stop_agent(timeout=60)
         rejected = self.fake.requests("monitoring", accepted=False)
         self.assertGreaterEqual(len(rejected), 5, "the injected faults were seen")
         seen = {}
@@ -235,10 +214,9 @@ audit:
         # The next start (CloudWatch back) sends all of it first, each datapoint once.
         self.fake.fail("monitoring", status=503, count=None)
         spool = os.path.join(self.tmp.name, "state", "metrics-spool.jsonl")
-        proc = self.start_agent(log_name="run1.log")
+        self.start_agent()
         self.fake.wait_for("monitoring", count=6, timeout=60, accepted=False)  # two failed calls or more
-        proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=30), 0, self.log())
+        self.stop_agent()
         log1 = self.log()
         self.assertEqual(self.fake.requests("monitoring", accepted=True), [])
         self.assertTrue(os.path.exists(spool), log1)
@@ -257,7 +235,7 @@ audit:
 
         self.fake.clear_faults()
         time.sleep(1.1 - time.time() % 1)  # the next run samples from a later second than the last spooled one
-        proc = self.start_agent(log_name="run2.log")
+        self.start_agent()
         # Until the spooled datums and some of this run's own are in.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -265,8 +243,7 @@ audit:
             if set(spooled) <= keys and keys - set(spooled):
                 break
             time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=30), 0, self.log())
+        self.stop_agent()
         log2 = self.log()
         self.assertIn(f"metrics: {len(spooled)} datum(s) in {m.group(2)} request(s) restored from {spool}", log2)
         accepted = Counter(datum_key(d) for d in self.datums())
@@ -283,5 +260,4 @@ audit:
 
 
 if __name__ == "__main__":
-    BINARY, SOURCE_DIR = sys.argv[1], sys.argv[2]
-    unittest.main(argv=[sys.argv[0], "-v"])
+    harness.main()
