@@ -92,6 +92,10 @@ void AwsTrailOutputBase::dead_letter(const Tracked& t) {
 }
 
 void AwsTrailOutputBase::flush(std::function<void()> done) {
+  if (!refused_.empty()) {  // nothing will be sent: do not hold up the shutdown
+    deps_.scheduler.post(std::move(done));
+    return;
+  }
   before_flush();
   if (unacked_.empty()) {
     deps_.scheduler.post(std::move(done));
@@ -157,7 +161,16 @@ void AwsTrailOutputBase::attempt_finished(Attempt result) {
   });
 }
 
+void AwsTrailOutputBase::refuse(std::string why) {
+  refused_ = std::move(why);
+  spdlog::error("{}: {}; this output sends nothing and keeps its records", describe(), refused_);
+}
+
 void AwsTrailOutputBase::pump() {
+  if (!refused_.empty()) {
+    log_error("refused", fmt::format("{}; {} record(s) kept, not sent", refused_, unacked_.size()));
+    return;
+  }
   if (in_flight_ || backoff_timer_ != 0) return;
   if (!has_work()) {
     send_now_ = false;
@@ -216,12 +229,16 @@ void AwsTrailOutputBase::log_warn(const std::string& key, const std::string& mes
 // CloudTrailLakeOutput
 
 CloudTrailLakeOutput::CloudTrailLakeOutput(TrailAwsDeps deps, const TrailSink& sink, const DeliveryConfig& delivery)
-    : AwsTrailOutputBase(std::move(deps), delivery, "cloudtrail_lake"), channel_arn_(sink.channel_arn) {}
+    : AwsTrailOutputBase(std::move(deps), delivery, "cloudtrail_lake"),
+      channel_arn_(sink.channel_arn),
+      recipient_account_(lake_recipient_account(channel_arn_, deps_.host.account_id)) {
+  if (auto st = check_trail_aws_sink(sink, deps_.host); !st.ok()) refuse(st.error().message());
+}
 
 std::string CloudTrailLakeOutput::describe() const { return fmt::format("cloudtrail_lake({})", channel_arn_); }
 
 void CloudTrailLakeOutput::submit(std::uint64_t seq, const TrailRecord& record) {
-  Entry e{track(seq), make_lake_audit_event(record), 0};
+  Entry e{track(seq), make_lake_audit_event(record, recipient_account_), 0};
   buffered_bytes_ += e.event.event_data.size() + e.event.id.size() + e.event.event_data_checksum.size();
   buffer_.push_back(std::move(e));
   pump();
@@ -342,7 +359,20 @@ CloudWatchLogsOutput::CloudWatchLogsOutput(TrailAwsDeps deps, const TrailSink& s
     : AwsTrailOutputBase(std::move(deps), delivery, "cloudwatch_logs"),
       group_(expand_log_name_template(sink.log_group, deps_.host, false)),
       stream_(expand_log_name_template(sink.log_stream, deps_.host, true)),
-      create_(sink.create) {}
+      create_(sink.create) {
+  // The config checked the templates; what a placeholder brought in (an odd hostname) shows only now.
+  // The service will refuse every request, so say why once, in plain words.
+  if (std::string problem = log_group_name_problem(group_); !problem.empty()) {
+    spdlog::error("{}: log group name \"{}\" (from \"{}\") is not valid for CloudWatch Logs: {}; "
+                  "PutLogEvents will be refused: name the group without placeholders, or set agent.hostname",
+                  describe(), group_, sink.log_group, problem);
+  }
+  if (std::string problem = log_stream_name_problem(stream_); !problem.empty()) {
+    spdlog::error("{}: log stream name \"{}\" (from \"{}\") is not valid for CloudWatch Logs: {}; "
+                  "PutLogEvents will be refused: name the stream without placeholders, or set agent.hostname",
+                  describe(), stream_, sink.log_stream, problem);
+  }
+}
 
 std::string CloudWatchLogsOutput::describe() const {
   return fmt::format("cloudwatch_logs({}, stream {})", group_, stream_);
@@ -525,7 +555,9 @@ S3TrailOutput::S3TrailOutput(TrailAwsDeps deps, const TrailSink& sink, const Del
     : AwsTrailOutputBase(std::move(deps), delivery, "s3"),
       bucket_(sink.bucket),
       prefix_(sink.prefix),
-      builder_(s3_trail_options(sink, deps_.host)) {}
+      builder_(s3_trail_options(sink, deps_.host)) {
+  if (auto st = check_trail_aws_sink(sink, deps_.host); !st.ok()) refuse(st.error().message());
+}
 
 S3TrailOutput::~S3TrailOutput() {
   if (roll_timer_ != 0) deps_.scheduler.cancel(roll_timer_);
@@ -651,6 +683,54 @@ void S3TrailOutput::on_response(AwsCallOutcome outcome) {
   queue_.pop_front();
   for (const Tracked& t : gone.records) dead_letter(t);
   attempt_finished(Attempt::kDone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+common::Status check_trail_aws_sink(const TrailSink& sink, const HostContext& host) {
+  switch (sink.type) {
+    case SinkType::kS3:
+      if (sink.account_id.empty() && host.account_id.empty()) {
+        return common::Error(common::ErrorCode::kConfig,
+                             fmt::format("trail sink s3 (bucket {}): no AWS account id for the object keys "
+                                         "(AWSLogs/<account>/CloudTrail/...): set account_id on the sink, or run "
+                                         "on EC2 with IMDS reachable (aws.imds)",
+                                         sink.bucket));
+      }
+      return common::ok_status();
+    case SinkType::kCloudTrailLake:
+      if (lake_recipient_account(sink.channel_arn, host.account_id).empty()) {
+        return common::Error(common::ErrorCode::kConfig,
+                             fmt::format("trail sink cloudtrail_lake ({}): no account id for eventData "
+                                         "recipientAccountId: give channel_arn as "
+                                         "arn:<partition>:cloudtrail:<region>:<account>:channel/<id>, or run on EC2 "
+                                         "with IMDS reachable (aws.imds)",
+                                         sink.channel_arn));
+      }
+      return common::ok_status();
+    case SinkType::kCloudWatchLogs:
+      return common::ok_status();
+    case SinkType::kLocal:
+      break;
+  }
+  return common::Error(common::ErrorCode::kConfig, "trail sink local is not an AWS output");
+}
+
+common::Result<std::unique_ptr<TrailOutput>> make_trail_aws_output(TrailAwsDeps deps, const TrailSink& sink,
+                                                                   const DeliveryConfig& delivery) {
+  if (auto st = check_trail_aws_sink(sink, deps.host); !st.ok()) return std::move(st).error();
+  switch (sink.type) {
+    case SinkType::kCloudTrailLake:
+      return std::unique_ptr<TrailOutput>(std::make_unique<CloudTrailLakeOutput>(std::move(deps), sink, delivery));
+    case SinkType::kCloudWatchLogs:
+      return std::unique_ptr<TrailOutput>(std::make_unique<CloudWatchLogsOutput>(std::move(deps), sink, delivery));
+    case SinkType::kS3:
+      return std::unique_ptr<TrailOutput>(std::make_unique<S3TrailOutput>(std::move(deps), sink, delivery));
+    case SinkType::kLocal:
+      break;
+  }
+  return common::Error(common::ErrorCode::kConfig, "trail sink local is not an AWS output");
 }
 
 }  // namespace agent

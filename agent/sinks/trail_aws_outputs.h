@@ -14,6 +14,9 @@
 //   (delivery.retry_base .. delivery.retry_max_backoff): never dropped, never acknowledged.
 // - A request the service refuses for its content (other 4xx: InvalidParameterException,
 //   ValidationException, ...) would fail the same way again: its records are dead-lettered.
+// - An output that cannot work as configured (no account id for S3 keys or Lake eventData, see
+//   check_trail_aws_sink) is refused: it sends nothing and keeps every record, unacknowledged, with an
+//   error line. make_trail_aws_output() refuses to build it at all, so the start fails with the message.
 // - The backlog is not capped here: pending() counts every unacknowledged record, and the pipeline
 //   stops reading (the audit log on disk is the buffer) while pending() >= delivery.max_queue_records
 //   (backlog_full()).
@@ -85,6 +88,8 @@ class AwsTrailOutputBase : public TrailOutput {
   const TrailAwsStats& stats() const { return stats_; }
   bool in_flight() const { return in_flight_; }
   bool backing_off() const { return backoff_timer_ != 0; }
+  // Why the output refuses to send (see refuse()); "" when it works.
+  const std::string& refused() const { return refused_; }
 
  protected:
   struct Tracked {
@@ -113,6 +118,10 @@ class AwsTrailOutputBase : public TrailOutput {
   bool keep_for_retry(const common::aws::AwsCallError& err) const;  // see the policy above
   void log_error(const std::string& key, const std::string& message);
   void log_warn(const std::string& key, const std::string& message);
+  // The output cannot work as configured: from now on it sends nothing and keeps every record
+  // (unacknowledged, so the checkpoint holds and a corrected restart loses nothing); flush() returns
+  // at once. Logs `why` now and (rate-limited) on later submits. For subclass constructors.
+  void refuse(std::string why);
 
   TrailAwsDeps deps_;
   DeliveryConfig delivery_;
@@ -141,9 +150,24 @@ class AwsTrailOutputBase : public TrailOutput {
   std::minstd_rand rng_;
   common::log::RateLimiter limiter_;
   bool warned_full_ = false;
+  std::string refused_;
 };
 
+// What an AWS trail sink needs from the host that its config alone does not guarantee: s3 needs an
+// account id for its keys (AWSLogs/<account>/CloudTrail/...): the sink's account_id, else the IMDS
+// identity's; cloudtrail_lake needs the eventData recipientAccountId: the channel ARN's account, else
+// the IMDS one. OK, or a kConfig error that says what to set. cloudwatch_logs: always OK.
+[[nodiscard]] common::Status check_trail_aws_sink(const TrailSink& sink, const HostContext& host);
+
+// The output for a cloudtrail_lake / cloudwatch_logs / s3 sink, or check_trail_aws_sink()'s error
+// (kConfig for a local sink too). Build outputs at startup with this, so a sink that cannot work stops
+// the start with its message instead of running refused.
+[[nodiscard]] common::Result<std::unique_ptr<TrailOutput>> make_trail_aws_output(TrailAwsDeps deps,
+                                                                                  const TrailSink& sink,
+                                                                                  const DeliveryConfig& delivery);
+
 // CloudTrail Lake: POST /PutAuditEvents?channelArn=... in batches of up to 100 events / 1 MB.
+// eventData recipientAccountId is the channel's account (lake_recipient_account()).
 // failed[] entries that classify_lake_failure() calls retryable (Throttling, InternalFailure) are sent
 // again after the output's backoff for as long as they keep failing so, never counted out; the others
 // are dead-lettered. An id the answer leaves out is sent again up to delivery.max_retries times.
@@ -169,6 +193,7 @@ class CloudTrailLakeOutput final : public AwsTrailOutputBase {
   void requeue_front(std::vector<Entry>& entries);
 
   std::string channel_arn_;
+  std::string recipient_account_;  // eventData recipientAccountId
   std::deque<Entry> buffer_;
   std::size_t buffered_bytes_ = 0;
   std::vector<Entry> batch_;  // in flight
@@ -178,6 +203,8 @@ class CloudTrailLakeOutput final : public AwsTrailOutputBase {
 // encode_put_log_events). On ResourceNotFoundException with `create: true` it creates the stream, and
 // the group if that is missing too (ResourceAlreadyExistsException counts as created), then resends.
 // Events in rejectedLogEventsInfo (too new / too old / expired) are dead-lettered; no sequence tokens.
+// An expanded group or stream name CloudWatch Logs would refuse (an odd hostname in {hostname}) is
+// logged once, as an error, when the output is built.
 class CloudWatchLogsOutput final : public AwsTrailOutputBase {
  public:
   CloudWatchLogsOutput(TrailAwsDeps deps, const TrailSink& sink, const DeliveryConfig& delivery);

@@ -3,6 +3,7 @@
 #include <array>
 #include <set>
 
+#include "agent/config/agent_config.h"
 #include "common/json/json_writer.h"
 #include "common/aws/sigv4.h"
 
@@ -51,12 +52,25 @@ std::string lake_event_data_checksum(std::string_view event_data) {
   return base64(raw.data(), raw.size());
 }
 
-LakeAuditEvent make_lake_audit_event(const TrailRecord& record) {
+LakeAuditEvent make_lake_audit_event(const TrailRecord& record, std::string_view recipient_account_id) {
   LakeAuditEvent e;
   e.id = record.event_id.substr(0, kLakeMaxIdLength);
-  e.event_data = render_lake_event_data(record);
+  if (recipient_account_id.empty() || recipient_account_id == record.account_id) {
+    e.event_data = render_lake_event_data(record);
+  } else {
+    // render_lake_event_data writes record.account_id only as recipientAccountId; a copy is the one
+    // way in without touching the renderer (on EC2 with a same-account channel there is no copy).
+    TrailRecord for_channel = record;
+    for_channel.account_id = std::string(recipient_account_id);
+    e.event_data = render_lake_event_data(for_channel);
+  }
   e.event_data_checksum = lake_event_data_checksum(e.event_data);
   return e;
+}
+
+std::string lake_recipient_account(std::string_view channel_arn, std::string_view host_account_id) {
+  std::string account = channel_arn_account(channel_arn);
+  return account.empty() ? std::string(host_account_id) : account;
 }
 
 std::string put_audit_events_query(std::string_view channel_arn, std::string_view external_id) {

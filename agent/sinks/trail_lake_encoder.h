@@ -24,7 +24,14 @@ struct LakeAuditEvent {
   std::string event_data_checksum;  // base64(SHA-256(event_data))
 };
 
-LakeAuditEvent make_lake_audit_event(const TrailRecord& record);
+// recipient_account_id: the account that owns the channel (lake_recipient_account()), written as
+// eventData recipientAccountId (aws-wire 4.3) in place of the record's own account (the IMDS one,
+// "" off EC2); empty = keep the record's. The checksum covers the final eventData.
+LakeAuditEvent make_lake_audit_event(const TrailRecord& record, std::string_view recipient_account_id = {});
+
+// The eventData recipientAccountId for a channel: the account in the channel ARN
+// (arn:<partition>:cloudtrail:<region>:<account>:channel/<id>), else `host_account_id` (IMDS), else "".
+std::string lake_recipient_account(std::string_view channel_arn, std::string_view host_account_id);
 
 // base64 of the raw SHA-256 of the bytes (eventDataChecksum).
 std::string lake_event_data_checksum(std::string_view event_data);

@@ -1,7 +1,9 @@
 // The three AWS trail outputs over the real AwsClient + CurlMultiClient against tests/fakeaws (every
 // signature checked by botocore): each delivers records the fake stores, Logs creates its missing group
 // and stream, Lake resends events the fake failed one by one, S3 files land in CloudTrail's key layout
-// and gunzip to {"Records":[...]}, and throttling followed by success delivers every record once.
+// and gunzip to {"Records":[...]} with a Content-MD5 the fake checks, throttling followed by success
+// delivers every record once (per-event Lake throttling too, past delivery.max_retries), and Lake's
+// recipientAccountId is the channel's account also off EC2.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -102,7 +104,7 @@ class TrailSinksFakeAwsTest : public ::testing::Test {
     common::aws::EndpointOptions o;
     o.override_url = fake_->endpoint();
     return agent::TrailAwsDeps{clock_, scheduler_, *aws_,
-                               common::aws::resolve_endpoint(service, "us-east-1", o).value(), host()};
+                               common::aws::resolve_endpoint(service, "us-east-1", o).value(), host_};
   }
 
   void wire(agent::TrailOutput& out) {
@@ -189,6 +191,7 @@ class TrailSinksFakeAwsTest : public ::testing::Test {
       common::aws::Credentials{kAkid, kSecret, "", std::nullopt, "test"}};
   std::unique_ptr<common::aws::AwsClient> aws_;
   agent::DeliveryConfig delivery_;
+  agent::HostContext host_ = host();
   std::set<uint64_t> acked_;
   bool flushing_ = false;
 };
@@ -244,21 +247,48 @@ TEST_F(TrailSinksFakeAwsTest, LakeEventsThrottledLongerThanMaxRetriesAreStillDel
   EXPECT_EQ(recs.back()["data"]["successful"].size(), 3u) << recs.back().dump();
 }
 
-TEST_F(TrailSinksFakeAwsTest, LakeEventWithABadFieldIsDeadLetteredTheRestDelivered) {
+// Off EC2 (no IMDS account) the channel ARN's account is the recipient; the fake checks it owns the
+// channel (InvalidRecipient otherwise) and that the checksum matches the eventData.
+TEST_F(TrailSinksFakeAwsTest, LakeOffEc2SendsTheChannelsAccountAsRecipient) {
+  host_.account_id.clear();
+  host_.instance_id.clear();
   agent::TrailSink sink;
   sink.type = agent::SinkType::kCloudTrailLake;
   sink.channel_arn = kChannel;
   agent::CloudTrailLakeOutput out(deps(common::aws::Service::kCloudTrailData), sink, delivery_);
   wire(out);
+  for (int i = 1; i <= 2; ++i) {
+    agent::TrailRecord r = record(i);
+    r.account_id.clear();
+    r.instance_id.clear();
+    out.submit(static_cast<uint64_t>(i), r);
+  }
+  ASSERT_TRUE(deliver_all(out));
+  EXPECT_EQ(out.stats().delivered, 2u);
+  EXPECT_EQ(out.stats().dead_lettered, 0u);
+  const auto recs = records("cloudtrail-data", "PutAuditEvents");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["data"]["auditEvents"][0]["eventData"]["recipientAccountId"], "111122223333");
+}
+
+// A failed[] code that is final (here InvalidRecipient: a channel given by id, so no account from its
+// ARN, and an identity whose account is not 12 digits) is dead-lettered after one request, not resent.
+TEST_F(TrailSinksFakeAwsTest, LakeEventsRefusedForGoodAreDeadLetteredNotResent) {
+  host_.account_id = "not-an-account";
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudTrailLake;
+  sink.channel_arn = "tw-channel-1";
+  agent::CloudTrailLakeOutput out(deps(common::aws::Service::kCloudTrailData), sink, delivery_);
+  wire(out);
   out.submit(1, record(1));
-  agent::TrailRecord bad = record(2);
-  bad.account_id = "not-an-account";  // recipientAccountId: InvalidRecipient, final
-  out.submit(2, bad);
+  out.submit(2, record(2));
   ASSERT_TRUE(deliver_all(out));
   EXPECT_EQ(acked_, seqs(1, 2));
-  EXPECT_EQ(out.stats().delivered, 1u);
-  EXPECT_EQ(out.stats().dead_lettered, 1u);
-  EXPECT_EQ(records("cloudtrail-data", "PutAuditEvents").size(), 1u);  // not resent
+  EXPECT_EQ(out.stats().delivered, 0u);
+  EXPECT_EQ(out.stats().dead_lettered, 2u);
+  const auto recs = records("cloudtrail-data", "PutAuditEvents");
+  ASSERT_EQ(recs.size(), 1u);  // not resent
+  EXPECT_EQ(recs[0]["data"]["failed"][0]["errorCode"], "InvalidRecipient") << recs[0].dump();
 }
 
 TEST_F(TrailSinksFakeAwsTest, LogsCreatesTheMissingGroupAndStreamAndDelivers) {
@@ -357,6 +387,8 @@ TEST_F(TrailSinksFakeAwsTest, S3ObjectLandsInCloudTrailLayoutAndGunzipsToRecords
     EXPECT_EQ(r["data"]["addressing"], "path");
     EXPECT_EQ(r["data"]["headers"]["content-encoding"], "gzip");
     EXPECT_EQ(r["data"]["headers"]["content-type"], "application/json");
+    // Checked by the fake (400 BadDigest on a mismatch), so an accepted PUT had the right one.
+    EXPECT_EQ(r["data"]["headers"]["content-md5"].get<std::string>().size(), 24u) << r.dump();
   }
   EXPECT_EQ(accepted, 1u);
   EXPECT_EQ(records("s3").size(), 3u);  // two SlowDown (the AwsClient's two attempts), then the one PUT
@@ -364,6 +396,7 @@ TEST_F(TrailSinksFakeAwsTest, S3ObjectLandsInCloudTrailLayoutAndGunzipsToRecords
   const std::string stored = control_raw("/_fake/s3/tw-trail-bucket/" + key);
   auto text = common::http::gzip_decompress(stored, 16 * 1024 * 1024);
   ASSERT_TRUE(text.ok()) << text.error().to_string();
+  EXPECT_EQ(records("s3", "PutObject").back()["data"]["headers"]["content-md5"], agent::s3_content_md5(stored));
   const json file = json::parse(*text);
   ASSERT_EQ(file["Records"].size(), 3u);
   EXPECT_EQ(file["Records"][0]["eventID"], record(1).event_id);

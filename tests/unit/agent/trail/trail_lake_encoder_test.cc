@@ -66,6 +66,38 @@ TEST(LakeEncoder, EventDataFromARealRecordFollowsTheSchema) {
   EXPECT_FALSE(d.contains("eventID"));
 }
 
+// aws-wire 4.3: recipientAccountId is the account that owns the channel. Off EC2 the record has no
+// account (IMDS gave none); the channel's goes in, and the checksum is of the final eventData.
+TEST(LakeEncoder, RecipientAccountIsTheGivenChannelAccount) {
+  agent::TrailRecord r = tests::map_corpus("laurel/record-execve.log", 15558);
+  r.account_id.clear();
+  EXPECT_EQ(Json::parse(agent::make_lake_audit_event(r).event_data)["recipientAccountId"], "");
+  const LakeAuditEvent e = agent::make_lake_audit_event(r, "123456789012");
+  EXPECT_EQ(Json::parse(e.event_data)["recipientAccountId"], "123456789012");
+  EXPECT_EQ(e.event_data_checksum, agent::lake_event_data_checksum(e.event_data));
+  // Only that field differs from the record's own rendering.
+  agent::TrailRecord same = r;
+  same.account_id = "123456789012";
+  EXPECT_EQ(e.event_data, agent::make_lake_audit_event(same).event_data);
+  // A channel in another account than the instance: the channel's.
+  r.account_id = "111122223333";
+  EXPECT_EQ(Json::parse(agent::make_lake_audit_event(r, "123456789012").event_data)["recipientAccountId"],
+            "123456789012");
+  EXPECT_EQ(Json::parse(agent::make_lake_audit_event(r, "").event_data)["recipientAccountId"], "111122223333");
+}
+
+TEST(LakeEncoder, RecipientAccountComesFromTheChannelArnElseTheHost) {
+  constexpr std::string_view kArn = "arn:aws:cloudtrail:us-east-1:123456789012:channel/01234567-89ab-cdef-0123-456789abcdef";
+  EXPECT_EQ(agent::lake_recipient_account(kArn, ""), "123456789012");
+  EXPECT_EQ(agent::lake_recipient_account(kArn, "111122223333"), "123456789012");
+  EXPECT_EQ(agent::lake_recipient_account("arn:aws-us-gov:cloudtrail:us-gov-west-1:210987654321:channel/x", ""),
+            "210987654321");
+  EXPECT_EQ(agent::lake_recipient_account("01234567-89ab-cdef-0123-456789abcdef", "111122223333"), "111122223333");
+  EXPECT_EQ(agent::lake_recipient_account("arn:aws:cloudtrail:us-east-1:12345:channel/x", "111122223333"),
+            "111122223333");  // not an account
+  EXPECT_EQ(agent::lake_recipient_account("01234567-89ab-cdef-0123-456789abcdef", ""), "");
+}
+
 TEST(LakeEncoder, FieldsStayWithinTheSchemaCaps) {
   agent::TrailRecord r = tests::map_corpus("laurel/record-execve.log", 15558);
   r.command_line = std::string(300'000, 'x');

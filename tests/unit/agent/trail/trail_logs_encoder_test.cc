@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "agent/config/agent_config.h"
 #include "tests/unit/agent/trail/trail_test_util.h"
 
 namespace {
@@ -165,6 +166,19 @@ TEST(LogsEncoder, NameTemplates) {
   EXPECT_EQ(agent::expand_log_name_template("{instance_id}", off_ec2, true), "ip-10-0-1-17");
   off_ec2.hostname = "db:1*";
   EXPECT_EQ(agent::expand_log_name_template("{hostname}", off_ec2, true), "db_1_");  // ':' '*' not allowed
+}
+
+// The config validates templates with the placeholders it knows (agent_config.h); each must be one
+// this expansion fills in, and its example value must be a valid name part.
+TEST(LogsEncoder, ConfigPlaceholdersAreTheOnesExpanded) {
+  const agent::HostContext host = tests::test_host();
+  for (const auto& p : agent::kLogNamePlaceholders) {
+    const std::string expanded = agent::expand_log_name_template(p.name, host, false);
+    EXPECT_FALSE(expanded.empty()) << p.name;
+    EXPECT_NE(expanded, std::string(p.name)) << p.name << " is not expanded";
+    EXPECT_EQ(agent::log_group_name_problem("/g/" + std::string(p.example)), "") << p.example;
+    EXPECT_EQ(agent::log_stream_name_problem(p.example), "") << p.example;
+  }
 }
 
 }  // namespace

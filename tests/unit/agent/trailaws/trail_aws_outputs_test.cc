@@ -10,11 +10,14 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "common/aws/credentials_provider.h"
 #include "common/http/gzip.h"
@@ -110,6 +113,42 @@ Response s3_error(long status, const std::string& code) {
 
 agent::HostContext host() { return tests::example_host(); }
 
+// Off EC2: no IMDS identity, so no instance id and no account.
+agent::HostContext host_off_ec2() {
+  agent::HostContext h = tests::example_host();
+  h.instance_id.clear();
+  h.account_id.clear();
+  return h;
+}
+
+// What the outputs log while it lives.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(os_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string text() {
+    sink_->flush();
+    return os_.str();
+  }
+
+ private:
+  std::ostringstream os_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 agent::TrailRecord record(int i, int64_t time_ms = 1'700'000'000'000) {
   agent::TrailRecord r;
   r.event_id = fmt::format("00000000-0000-4000-8000-{:012d}", i);
@@ -177,7 +216,7 @@ class TrailAwsOutputsTest : public ::testing::Test {
   }
 
   agent::TrailAwsDeps deps(common::aws::Endpoint endpoint) {
-    return agent::TrailAwsDeps{clock_, scheduler_, *aws_, std::move(endpoint), host()};
+    return agent::TrailAwsDeps{clock_, scheduler_, *aws_, std::move(endpoint), host_};
   }
   static common::aws::Endpoint endpoint(common::aws::Service service) {
     common::aws::EndpointOptions o;
@@ -208,6 +247,7 @@ class TrailAwsOutputsTest : public ::testing::Test {
       common::aws::Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", std::nullopt, "test"}};
   std::unique_ptr<common::aws::AwsClient> aws_;
   agent::DeliveryConfig delivery_;
+  agent::HostContext host_ = host();
   std::set<uint64_t> acked_;
 };
 
@@ -345,6 +385,68 @@ TEST_F(LakeOutputTest, AnEventMissingFromTheAnswerIsResentUpToMaxRetries) {
   EXPECT_EQ(http_.requests.size(), static_cast<std::size_t>(delivery_.max_retries + 1));
   EXPECT_EQ(acked_, (std::set<uint64_t>{7}));
   EXPECT_EQ(out->stats().dead_lettered, 1u);
+}
+
+// Off EC2 there is no IMDS account: recipientAccountId comes from the channel ARN (the account that
+// owns the channel, aws-wire 4.3), and the checksum covers that final eventData.
+TEST_F(LakeOutputTest, RecipientAccountIsTheChannelOwnerOffEc2) {
+  host_ = host_off_ec2();
+  auto out = make();
+  EXPECT_EQ(out->refused(), "");
+  agent::TrailRecord r = record(1);
+  r.account_id.clear();  // what map_event puts there without IMDS
+  out->submit(1, r);
+  http_.push(lake_all_ok());
+  advance(agent::kTrailBatchLinger);
+  ASSERT_EQ(http_.requests.size(), 1u);
+  const json event = json::parse(http_.requests[0].body)["auditEvents"][0];
+  const std::string data = event["eventData"];
+  EXPECT_EQ(json::parse(data)["recipientAccountId"], "111122223333");
+  EXPECT_EQ(event["eventDataChecksum"], agent::lake_event_data_checksum(data));
+  run();
+  EXPECT_EQ(acked_, (std::set<uint64_t>{1}));
+}
+
+// On EC2 with a channel of another account (cross-account Lake), the channel's account still wins.
+TEST_F(LakeOutputTest, RecipientAccountIsTheChannelOwnerNotTheInstanceAccount) {
+  host_.account_id = "999988887777";
+  auto out = make();
+  agent::TrailRecord r = record(1);
+  r.account_id = "999988887777";
+  out->submit(1, r);
+  http_.push(lake_all_ok());
+  advance(agent::kTrailBatchLinger);
+  ASSERT_EQ(http_.requests.size(), 1u);
+  const json event = json::parse(http_.requests[0].body)["auditEvents"][0];
+  EXPECT_EQ(json::parse(event["eventData"].get<std::string>())["recipientAccountId"], "111122223333");
+  EXPECT_EQ(event["eventDataChecksum"], agent::lake_event_data_checksum(event["eventData"].get<std::string>()));
+}
+
+// A channel given by id only (no account in it) and no IMDS: nothing could be sent but InvalidRecipient.
+TEST_F(LakeOutputTest, WithoutAnyAccountTheOutputIsRefusedAndKeepsItsRecords) {
+  host_ = host_off_ec2();
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudTrailLake;
+  sink.channel_arn = "01234567-89ab-cdef-0123-456789abcdef";
+  const auto check = agent::check_trail_aws_sink(sink, host_);
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.error().code(), common::ErrorCode::kConfig);
+  EXPECT_NE(check.error().message().find("recipientAccountId"), std::string::npos) << check.error().message();
+  auto made = agent::make_trail_aws_output(deps(endpoint(common::aws::Service::kCloudTrailData)), sink, delivery_);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().message(), check.error().message());
+
+  agent::CloudTrailLakeOutput out(deps(endpoint(common::aws::Service::kCloudTrailData)), sink, delivery_);
+  wire(out);
+  EXPECT_EQ(out.refused(), check.error().message());
+  out.submit(1, record(1));
+  bool done = false;
+  out.flush([&] { done = true; });
+  advance(10s);
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(http_.requests.empty());
+  EXPECT_TRUE(acked_.empty());
+  EXPECT_EQ(out.pending(), 1u);
 }
 
 TEST_F(LakeOutputTest, ThrottledCallKeepsTheBatchAndDeliversItOnceLater) {
@@ -496,6 +598,42 @@ TEST_F(LogsOutputTest, ChronologicalBatchesWithTheJson11HeadersAndNoSequenceToke
   run();
   EXPECT_EQ(acked_, seqs(10, 12));
   EXPECT_EQ(out->stats().delivered, 3u);
+}
+
+// The config checks the templates; an odd hostname coming in through {hostname} is logged once, when
+// the output is built, as an error that names the expanded name and what is wrong with it.
+TEST_F(LogsOutputTest, AnInvalidExpandedNameIsLoggedOnce) {
+  host_ = host_off_ec2();
+  host_.hostname = "web server*1";
+  LogCapture logs;
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudWatchLogs;
+  sink.log_group = "/trailwatch/{hostname}";
+  sink.log_stream = "{instance_id}";  // off EC2: the hostname; ':' and '*' become '_'
+  auto out = std::make_unique<agent::CloudWatchLogsOutput>(deps(endpoint(common::aws::Service::kCloudWatchLogs)),
+                                                           sink, delivery_);
+  wire(*out);
+  EXPECT_EQ(out->log_group(), "/trailwatch/web server*1");
+  EXPECT_EQ(out->log_stream(), "web server_1");
+  http_.set_default([](const Request&) -> common::Result<Response> {
+    return json_error(400, "InvalidParameterException", "1 validation error detected");
+  });
+  for (int i = 1; i <= 3; ++i) {
+    out->submit(static_cast<uint64_t>(i), record(i));
+    advance(agent::kTrailBatchLinger);
+  }
+  const std::string text = logs.text();
+  EXPECT_EQ(count_of(text, "log group name \"/trailwatch/web server*1\" (from \"/trailwatch/{hostname}\") is not "
+                           "valid for CloudWatch Logs: character ' ' at position 16 is not allowed"),
+            1u)
+      << text;
+  EXPECT_EQ(count_of(text, "log stream name"), 0u) << text;  // spaces are fine in a stream name
+
+  LogCapture quiet;  // a valid expansion says nothing
+  host_ = host();
+  auto fine = std::make_unique<agent::CloudWatchLogsOutput>(deps(endpoint(common::aws::Service::kCloudWatchLogs)),
+                                                            sink, delivery_);
+  EXPECT_EQ(count_of(quiet.text(), "is not valid for CloudWatch Logs"), 0u) << quiet.text();
 }
 
 TEST_F(LogsOutputTest, MissingGroupAndStreamAreCreatedThenThePutIsResent) {
@@ -740,6 +878,83 @@ TEST_F(S3OutputTest, EmptyOutputPutsNothing) {
   run();
   EXPECT_TRUE(done);
   EXPECT_TRUE(http_.requests.empty());
+}
+
+// Object Lock buckets refuse a PutObject without Content-MD5 (or an x-amz-checksum-*): it is sent, is
+// base64(MD5(body)) and is signed.
+TEST_F(S3OutputTest, PutCarriesASignedContentMd5OfTheBody) {
+  auto out = make(sink());
+  out->submit(1, record(1));
+  http_.push(200, "");
+  out->flush([] {});
+  run();
+  ASSERT_EQ(http_.requests.size(), 1u);
+  const Request& req = http_.requests[0];
+  EXPECT_EQ(header(req, "Content-MD5"), agent::s3_content_md5(req.body));
+  EXPECT_EQ(header(req, "Content-MD5").size(), 24u);
+  const std::string auth = header(req, "Authorization");
+  EXPECT_NE(auth.find(";content-md5;"), std::string::npos) << auth;
+}
+
+// Off EC2 with no account_id in the sink, the keys would be AWSLogs//CloudTrail/...: refused, with the
+// error make_trail_aws_output gives the start-up code.
+TEST_F(S3OutputTest, WithoutAnAccountIdTheOutputIsRefused) {
+  host_ = host_off_ec2();
+  const agent::TrailSink s = sink();
+  const auto check = agent::check_trail_aws_sink(s, host_);
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.error().code(), common::ErrorCode::kConfig);
+  EXPECT_EQ(check.error().message(),
+            "trail sink s3 (bucket tw-trail-bucket): no AWS account id for the object keys "
+            "(AWSLogs/<account>/CloudTrail/...): set account_id on the sink, or run on EC2 with IMDS reachable "
+            "(aws.imds)");
+  auto made = agent::make_trail_aws_output(deps(endpoint(common::aws::Service::kS3)), s, delivery_);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().message(), check.error().message());
+
+  LogCapture logs;
+  auto out = make(s);
+  EXPECT_EQ(out->refused(), check.error().message());
+  EXPECT_NE(logs.text().find(check.error().message()), std::string::npos) << logs.text();
+  out->submit(1, record(1));
+  advance(2min);  // past the roll interval
+  bool done = false;
+  out->flush([&] { done = true; });
+  run();
+  EXPECT_TRUE(done);  // a shutdown is not held up
+  EXPECT_TRUE(http_.requests.empty());
+  EXPECT_TRUE(acked_.empty());  // kept: the checkpoint does not move past them
+  EXPECT_EQ(out->pending(), 1u);
+}
+
+TEST_F(S3OutputTest, AccountIdFromTheSinkOrIdentityMakesItWork) {
+  host_ = host_off_ec2();
+  agent::TrailSink s = sink();
+  s.account_id = "444455556666";
+  ASSERT_TRUE(agent::check_trail_aws_sink(s, host_).ok());
+  auto made = agent::make_trail_aws_output(deps(endpoint(common::aws::Service::kS3)), s, delivery_);
+  ASSERT_TRUE(made.ok()) << made.error().to_string();
+  auto& out = **made;
+  wire(out);
+  out.start();
+  out.submit(1, record(1));
+  http_.push(200, "");
+  out.flush([] {});
+  run();
+  ASSERT_EQ(http_.requests.size(), 1u);
+  EXPECT_NE(http_.requests[0].url.find("/audit/AWSLogs/444455556666/CloudTrail/us-east-1/"), std::string::npos)
+      << http_.requests[0].url;
+  EXPECT_EQ(acked_, (std::set<uint64_t>{1}));
+  EXPECT_TRUE(agent::check_trail_aws_sink(sink(), host()).ok());  // IMDS account, no account_id
+}
+
+TEST(TrailAwsOutputFactory, CloudWatchLogsNeedsNoAccountAndLocalIsNotAnAwsOutput) {
+  agent::TrailSink logs;
+  logs.type = agent::SinkType::kCloudWatchLogs;
+  logs.log_group = "/trailwatch/audit";
+  EXPECT_TRUE(agent::check_trail_aws_sink(logs, host_off_ec2()).ok());
+  agent::TrailSink local;
+  EXPECT_FALSE(agent::check_trail_aws_sink(local, host()).ok());
 }
 
 }  // namespace
