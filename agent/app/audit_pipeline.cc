@@ -449,18 +449,11 @@ common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(
     auto endpoint = aws->endpoint(service);
     if (!endpoint.ok()) return std::move(endpoint).error().wrap(fmt::format("trail.sinks: {}", to_string(sink.type)));
     TrailAwsDeps deps{clock, scheduler, aws->client(), std::move(*endpoint), host};
-    switch (sink.type) {
-      case SinkType::kCloudTrailLake:
-        outputs.push_back(std::make_unique<CloudTrailLakeOutput>(std::move(deps), sink, config.delivery));
-        break;
-      case SinkType::kCloudWatchLogs:
-        outputs.push_back(std::make_unique<CloudWatchLogsOutput>(std::move(deps), sink, config.delivery));
-        break;
-      case SinkType::kS3:
-      case SinkType::kLocal:
-        outputs.push_back(std::make_unique<S3TrailOutput>(std::move(deps), sink, config.delivery));
-        break;
-    }
+    // Refuses a sink that cannot send anything valid (no account for S3 keys or the Lake recipient):
+    // the start fails with the reason instead of holding every record forever.
+    auto output = make_trail_aws_output(std::move(deps), sink, config.delivery);
+    if (!output.ok()) return std::move(output).error().wrap(fmt::format("trail.sinks: {}", to_string(sink.type)));
+    outputs.push_back(std::move(*output));
   }
   return outputs;
 }

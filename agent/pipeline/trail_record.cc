@@ -247,7 +247,7 @@ std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes)
   return render_cloudtrail_event(r, {.include_raw = false, .include_extra = false, .truncated = true});
 }
 
-std::string render_lake_event_data(const TrailRecord& r) {
+std::string render_lake_event_data(const TrailRecord& r, std::string_view recipient_account_id) {
   std::string out;
   out.reserve(1024);
   JsonWriter w(out);
@@ -289,7 +289,7 @@ std::string render_lake_event_data(const TrailRecord& r) {
     w.key("errorMessage").value(utf8_prefix(r.error_message, kLakeMaxErrorField));
   }
   if (is_ip_address(r.source_ip)) w.key("sourceIPAddress").value(r.source_ip);
-  w.key("recipientAccountId").value(r.account_id);
+  w.key("recipientAccountId").value(recipient_account_id.empty() ? std::string_view(r.account_id) : recipient_account_id);
   std::string extra = additional_data(r, true, true, false);
   if (extra.size() > kLakeMaxAdditionalData) extra = additional_data(r, true, false, true);
   if (extra.size() > kLakeMaxAdditionalData) extra = additional_data(r, false, false, true);

@@ -136,7 +136,8 @@ nlohmann::ordered_json cloudtrail_event_json(const TrailRecord& r, const CloudTr
 std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes = SIZE_MAX);
 
 // CloudTrail Lake PutAuditEvents eventData (aws-wire 4.3), strings capped at the schema limits.
-std::string render_lake_event_data(const TrailRecord& r);
+// recipient_account_id: the channel owner's account (recipientAccountId); "" = r.account_id.
+std::string render_lake_event_data(const TrailRecord& r, std::string_view recipient_account_id = {});
 nlohmann::ordered_json lake_event_data_json(const TrailRecord& r);  // the same, parsed
 
 // nlohmann dump that never throws: compact, invalid UTF-8 replaced.

@@ -55,15 +55,7 @@ std::string lake_event_data_checksum(std::string_view event_data) {
 LakeAuditEvent make_lake_audit_event(const TrailRecord& record, std::string_view recipient_account_id) {
   LakeAuditEvent e;
   e.id = record.event_id.substr(0, kLakeMaxIdLength);
-  if (recipient_account_id.empty() || recipient_account_id == record.account_id) {
-    e.event_data = render_lake_event_data(record);
-  } else {
-    // render_lake_event_data writes record.account_id only as recipientAccountId; a copy is the one
-    // way in without touching the renderer (on EC2 with a same-account channel there is no copy).
-    TrailRecord for_channel = record;
-    for_channel.account_id = std::string(recipient_account_id);
-    e.event_data = render_lake_event_data(for_channel);
-  }
+  e.event_data = render_lake_event_data(record, recipient_account_id);
   e.event_data_checksum = lake_event_data_checksum(e.event_data);
   return e;
 }

@@ -253,6 +253,26 @@ TEST_F(DaemonTest, StartsOffEc2WithAClearMessageWhenImdsDoesNotAnswer) {
   EXPECT_EQ(*code, 0) << p.err();
 }
 
+// An S3 trail sink off EC2 with no account_id cannot name its objects (AWSLogs/<account>/...): the
+// start fails with the config exit status and says what to set, instead of running and holding
+// every record.
+TEST_F(DaemonTest, AnS3TrailSinkWithoutAnyAccountStopsTheStartWithTheReason) {
+  dir_.write("audit.log", "");
+  dir_.write("c.yaml", "agent:\n  state_dir: " + dir_.file("state") +
+                           "\naws:\n  region: eu-west-1\n  imds:\n    enabled: false\n"
+                           "  endpoints:\n    s3: http://127.0.0.1:9\n"
+                           "metrics:\n  enabled: false\n"
+                           "audit:\n  files: [\"" + dir_.file("audit.log") + "\"]\n"
+                           "trail:\n  sinks:\n    - type: s3\n      bucket: trail-bucket\n");
+  Subprocess p({bin(), "run", "--config", dir_.file("c.yaml")},
+               {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "not-a-real-secret"}});
+  auto code = p.wait_exit(30s);
+  ASSERT_TRUE(code.has_value()) << p.err();
+  EXPECT_EQ(*code, 78) << p.err();
+  EXPECT_NE(p.err().find("cannot start"), std::string::npos) << p.err();
+  EXPECT_NE(p.err().find("account_id"), std::string::npos) << "names what to set: " << p.err();
+}
+
 TEST_F(DaemonTest, OncePrintsOneRoundAndExits) {
   dir_.write("c.yaml", config_yaml(dir_, "OnceNs"));
   auto r = tests::run_command({bin(), "once", "--config", dir_.file("c.yaml")});
