@@ -28,8 +28,11 @@
 #include "common/http/gzip.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
+#include "tests/support/log_capture.h"
 
 namespace {
+
+using tests::LogCapture;
 
 using common::http::Request;
 using common::http::Response;
@@ -117,24 +120,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(os_)) {
-    spdlog::default_logger()->sinks().push_back(sink_);
-  }
-  ~LogCapture() {
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() const { return os_.str(); }
-
- private:
-  std::ostringstream os_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
 };
 
 class CloudWatchMetricOutputTest : public ::testing::Test {

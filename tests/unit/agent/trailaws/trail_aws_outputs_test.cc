@@ -24,8 +24,11 @@
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/example_host.h"
+#include "tests/support/log_capture.h"
 
 namespace {
+
+using tests::LogCapture;
 
 using common::http::Header;
 using common::http::Request;
@@ -120,28 +123,6 @@ agent::HostContext host_off_ec2() {
   h.account_id.clear();
   return h;
 }
-
-// What the outputs log while it lives.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(os_)) {
-    spdlog::default_logger()->sinks().push_back(sink_);
-  }
-  ~LogCapture() {
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() {
-    sink_->flush();
-    return os_.str();
-  }
-
- private:
-  std::ostringstream os_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-};
 
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;

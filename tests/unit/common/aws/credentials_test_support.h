@@ -20,6 +20,7 @@
 #include "tests/support/loopback_http_server.h"
 #include "tests/support/fakeaws_process.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/log_capture.h"
 
 namespace tests {
 
@@ -32,28 +33,6 @@ inline common::Result<common::aws::Credentials> get_credentials(boost::asio::io_
   }
   return std::move(*out);
 }
-
-// Adds a sink to the default logger for the lifetime of the object.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(os_)) {
-    spdlog::default_logger()->sinks().push_back(sink_);
-  }
-  ~LogCapture() {
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() {
-    sink_->flush();
-    return os_.str();
-  }
-
- private:
-  std::ostringstream os_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-};
 
 // The fakeaws server as a child process, plus a blocking control client.
 class FakeAwsServer {
