@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace tests {
 
 class Subprocess {
@@ -52,19 +54,6 @@ struct RunResult {
 };
 RunResult run_command(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
-// A fresh temporary directory, removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  void write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
 
 std::string read_file(const std::string& path);
 std::string source_dir();   // TRAILWATCH_SOURCE_DIR

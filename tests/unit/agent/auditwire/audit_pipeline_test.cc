@@ -21,21 +21,11 @@
 #include "agent/sinks/local_trail_output.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "auditwire-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tests::TempDir;
 
 // Records what it was given; acknowledges only when the test says (or at once when auto_ack).
 class FakeOutput final : public agent::TrailOutput {

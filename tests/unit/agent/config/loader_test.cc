@@ -10,6 +10,7 @@
 
 #include "agent/config/agent_config.h"
 #include "tests/unit/agent/config/test_paths.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -102,24 +103,7 @@ TEST(BadConfigFile, MissingFileNamesPathAndStrerror) {
   EXPECT_EQ(load.errors[0].to_string(), path + ": cannot open config file: No such file or directory");
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tw-config-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tests::TempDir;
 
 // Runs for every user, root included: a directory cannot be read as a file.
 TEST(BadConfigFile, UnreadablePathThatIsADirectory) {

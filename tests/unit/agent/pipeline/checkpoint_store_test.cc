@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tests/support/manual_clock.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -20,21 +21,7 @@ using agent::CheckpointLoad;
 using agent::CheckpointStore;
 using agent::FileKey;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tw-ckpt-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tests::TempDir;
 
 FileKey key(uint64_t dev, uint64_t ino, uint32_t len, uint64_t hash) {
   FileKey k;

@@ -25,6 +25,7 @@
 
 #include "common/clock/clock.h"
 #include "common/event/scheduler.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -36,21 +37,7 @@ using agent::TailedLine;
 
 constexpr auto kGuard = std::chrono::seconds(30);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tw-tail-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tests::TempDir;
 
 // Longer than the 64-byte fingerprint, and different per generation from the first bytes on.
 std::string line_text(int gen, int seq) {
