@@ -229,7 +229,7 @@ std::string render_cloudtrail_event(const TrailRecord& r, const CloudTrailRender
   }
   w.key("eventType").value(kTrailEventType);
   w.key("managementEvent").value(false);
-  w.key("recipientAccountId").value(r.account_id);
+  w.key("recipientAccountId").value(r.account_id.empty() ? options.fallback_account_id : std::string_view(r.account_id));
   w.key("eventCategory").value(kTrailEventCategory);
   w.end_object();
   return out;
@@ -239,12 +239,14 @@ nlohmann::ordered_json cloudtrail_event_json(const TrailRecord& r, const CloudTr
   return nlohmann::ordered_json::parse(render_cloudtrail_event(r, options));
 }
 
-std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes) {
-  std::string out = render_cloudtrail_event(r, CloudTrailRenderOptions{});
+std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes, std::string_view fallback_account_id) {
+  std::string out = render_cloudtrail_event(r, {.fallback_account_id = fallback_account_id});
   if (out.size() <= max_bytes) return out;
-  out = render_cloudtrail_event(r, {.include_raw = false, .include_extra = true, .truncated = true});
+  out = render_cloudtrail_event(
+      r, {.include_raw = false, .include_extra = true, .truncated = true, .fallback_account_id = fallback_account_id});
   if (out.size() <= max_bytes) return out;
-  return render_cloudtrail_event(r, {.include_raw = false, .include_extra = false, .truncated = true});
+  return render_cloudtrail_event(
+      r, {.include_raw = false, .include_extra = false, .truncated = true, .fallback_account_id = fallback_account_id});
 }
 
 std::string render_lake_event_data(const TrailRecord& r, std::string_view recipient_account_id) {

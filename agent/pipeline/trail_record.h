@@ -123,6 +123,8 @@ struct CloudTrailRenderOptions {
   bool include_raw = true;    // additionalEventData.raw (the audit lines)
   bool include_extra = true;  // additionalEventData beyond instanceId/truncated
   bool truncated = false;     // sets additionalEventData.truncated=true
+  // recipientAccountId when the record has no account (off EC2, no IMDS): the S3 sink's account_id.
+  std::string_view fallback_account_id;
 };
 // The record as compact JSON text (what the sinks send). Written directly, not through an nlohmann
 // tree: it runs once per audit event (common/json/json_writer.h); invalid UTF-8 is replaced.
@@ -133,7 +135,8 @@ nlohmann::ordered_json cloudtrail_event_json(const TrailRecord& r, const CloudTr
 // The compact rendering, never longer than max_bytes when that is possible: when the full record is
 // longer it drops raw lines, then the extra fields (marking truncated=true). Invalid UTF-8 from
 // decoded audit values is replaced with U+FFFD.
-std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes = SIZE_MAX);
+std::string render_cloudtrail_event(const TrailRecord& r, std::size_t max_bytes = SIZE_MAX,
+                                    std::string_view fallback_account_id = {});
 
 // CloudTrail Lake PutAuditEvents eventData (aws-wire 4.3), strings capped at the schema limits.
 // recipient_account_id: the channel owner's account (recipientAccountId); "" = r.account_id.

@@ -5,8 +5,9 @@
 
 #include "agent/sinks/trail_lake_encoder.h"
 #include "agent/sinks/trail_local.h"
-#include "common/json/json_writer.h"
 #include "agent/sinks/trail_logs_encoder.h"
+#include "agent/sinks/trail_s3_encoder.h"
+#include "common/json/json_writer.h"
 
 namespace agent {
 
@@ -48,7 +49,9 @@ LocalTrailLine local_trail_line(const TrailSink& sink, const HostContext& host, 
       // {"Records":[…],"bucket":…}: sorted keys, as the other payloads.
       common::JsonWriter(line.payload)
           .begin_object()
-          .key("Records").begin_array().raw(render_cloudtrail_event(record)).end_array()
+          .key("Records").begin_array()
+          .raw(render_cloudtrail_event(record, SIZE_MAX, s3_trail_options(sink, host).account_id))
+          .end_array()
           .key("bucket").value(sink.bucket)
           .end_object();
       break;

@@ -112,7 +112,7 @@ S3TrailFileBuilder::S3TrailFileBuilder(S3TrailOptions options) : options_(std::m
 }
 
 std::optional<S3TrailObject> S3TrailFileBuilder::add(const TrailRecord& record, common::WallTime now) {
-  std::string json = render_cloudtrail_event(record);
+  std::string json = render_cloudtrail_event(record, SIZE_MAX, options_.account_id);  // the key's account off EC2
   std::optional<S3TrailObject> done;
   if (!records_.empty() && bytes_ + 1 + json.size() > options_.max_object_size) done = finish(now);
   if (records_.empty()) {

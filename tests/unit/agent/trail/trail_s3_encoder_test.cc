@@ -113,6 +113,26 @@ TEST(S3TrailEncoder, ContentMd5IsBase64OfTheBodysMd5) {
   EXPECT_EQ(headers["Content-MD5"], agent::s3_content_md5(o->body));
 }
 
+// Off EC2 the records carry no account; the file's recipientAccountId is then the sink's account
+// (the one in its key), not an empty string. On EC2 the instance's account stays.
+TEST(S3TrailEncoder, RecordsWithoutAnAccountGetTheSinksAccountAsRecipient) {
+  S3TrailFileBuilder b(options());  // account 111122223333
+  auto records = corpus_records();
+  agent::TrailRecord off_ec2 = records[0];
+  off_ec2.account_id.clear();
+  agent::TrailRecord on_ec2 = records[1];
+  on_ec2.account_id = "444455556666";
+  EXPECT_FALSE(b.add(off_ec2, kDelivery));
+  EXPECT_FALSE(b.add(on_ec2, kDelivery));
+  const auto o = b.flush(kDelivery);
+  ASSERT_TRUE(o);
+  const auto text = common::http::gzip_decompress(o->body, 1u << 30);
+  ASSERT_TRUE(text.ok());
+  const Json file = Json::parse(*text);
+  EXPECT_EQ(file["Records"][0]["recipientAccountId"], "111122223333");
+  EXPECT_EQ(file["Records"][1]["recipientAccountId"], "444455556666");
+}
+
 TEST(S3TrailEncoder, RollsAfterTheInterval) {
   S3TrailFileBuilder b(options());
   const auto records = corpus_records();
