@@ -432,6 +432,8 @@ common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(
     const AgentConfig& config, const common::Clock& clock, common::Scheduler& scheduler, AwsContext* aws,
     LocalSink& local, const HostContext& host, bool force_local) {
   std::vector<std::unique_ptr<TrailOutput>> outputs;
+  // One dead-letter file for every AWS output; each holds a reference, so it lives as long as they do.
+  std::shared_ptr<DeadLetterFile> dead_letters;
   for (const TrailSink& sink : config.trail.sinks) {
     if (sink.type == SinkType::kLocal || force_local) {
       outputs.push_back(std::make_unique<LocalTrailOutput>(clock, local, sink, host));
@@ -448,7 +450,10 @@ common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(
                                                                                   : common::aws::Service::kS3;
     auto endpoint = aws->endpoint(service);
     if (!endpoint.ok()) return std::move(endpoint).error().wrap(fmt::format("trail.sinks: {}", to_string(sink.type)));
-    TrailAwsDeps deps{clock, scheduler, aws->client(), std::move(*endpoint), host};
+    if (!dead_letters) {
+      dead_letters = std::make_shared<DeadLetterFile>(clock, config.delivery.spool_dir, config.delivery.max_spool_size);
+    }
+    TrailAwsDeps deps{clock, scheduler, aws->client(), std::move(*endpoint), host, dead_letters};
     // Refuses a sink that cannot send anything valid (no account for S3 keys or the Lake recipient):
     // the start fails with the reason instead of holding every record forever.
     auto output = make_trail_aws_output(std::move(deps), sink, config.delivery);

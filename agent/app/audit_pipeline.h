@@ -184,6 +184,7 @@ HostContext make_host_context(const AgentConfig& config, const common::aws::Inst
 // One TrailOutput per trail.sinks entry. `local` (and every type when force_local) -> LocalTrailOutput
 // on `local`; cloudtrail_lake / cloudwatch_logs / s3 -> CloudTrailLakeOutput / CloudWatchLogsOutput /
 // S3TrailOutput (agent/sinks/trail_aws_outputs.h) through `aws` (kConfig error when aws is null).
+// The AWS outputs share one DeadLetterFile (<delivery.spool_dir>/dead-letter.jsonl), owned by them.
 common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(
     const AgentConfig& config, const common::Clock& clock, common::Scheduler& scheduler, AwsContext* aws,
     LocalSink& local, const HostContext& host, bool force_local);

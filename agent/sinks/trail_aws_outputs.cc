@@ -5,7 +5,10 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "common/http/gzip.h"
 
 namespace agent {
 namespace {
@@ -83,12 +86,19 @@ void AwsTrailOutputBase::acknowledge(const Tracked& t) {
   check_waiters();
 }
 
-void AwsTrailOutputBase::dead_letter(const Tracked& t) {
+void AwsTrailOutputBase::dead_letter(const Tracked& t, std::string_view payload, std::string_view reason) {
   if (unacked_.erase(t.ordinal) == 0) return;
+  if (deps_.dead_letters) deps_.dead_letters->write(describe(), reason, payload);
   ++stats_.dead_lettered;
   if (!backlog_full()) warned_full_ = false;
   if (on_delivered_) on_delivered_(t.seq);
   check_waiters();
+}
+
+std::string AwsTrailOutputBase::dead_letter_note() const {
+  if (!deps_.dead_letters) return {};
+  if (!deps_.dead_letters->usable()) return "; not copied, " + deps_.dead_letters->path() + " cannot be opened";
+  return "; copied to " + deps_.dead_letters->path();
 }
 
 void AwsTrailOutputBase::flush(std::function<void()> done) {
@@ -299,9 +309,9 @@ void CloudTrailLakeOutput::on_response(AwsCallOutcome outcome) {
       requeue_front(batch_);
       return attempt_finished(Attempt::kFailed);
     }
-    log_error("rejected", fmt::format("{}; {} event(s) dead-lettered (the request would fail the same way again)",
-                                      err->summary, batch_.size()));
-    for (const Entry& e : batch_) dead_letter(e.tracked);
+    log_error("rejected", fmt::format("{}; {} event(s) dead-lettered (the request would fail the same way again){}",
+                                      err->summary, batch_.size(), dead_letter_note()));
+    for (const Entry& e : batch_) dead_letter(e.tracked, e.event.event_data, err->summary);
     batch_.clear();
     return attempt_finished(Attempt::kDone);
   }
@@ -340,9 +350,10 @@ void CloudTrailLakeOutput::on_response(AwsCallOutcome outcome) {
     }
     const std::string code = it == failed.end() ? "missing from the answer" : it->second->error_code;
     const std::string message = it == failed.end() ? "" : it->second->error_message;
-    log_error("event:" + code, fmt::format("event {} dead-lettered after {} attempt(s): {} {}", e.event.id,
-                                           e.attempts, code, message));
-    dead_letter(e.tracked);
+    log_error("event:" + code, fmt::format("event {} dead-lettered after {} attempt(s): {} {}{}", e.event.id,
+                                           e.attempts, code, message, dead_letter_note()));
+    dead_letter(e.tracked, e.event.event_data,
+                fmt::format("PutAuditEvents failed[] {}: {}", code, message.empty() ? std::string("-") : message));
   }
   batch_.clear();
   if (again.empty()) return attempt_finished(Attempt::kDone);
@@ -444,8 +455,14 @@ void CloudWatchLogsOutput::put() {
                  });
 }
 
-void CloudWatchLogsOutput::settle_all(bool delivered) {
-  for (const Entry& e : batch_) delivered ? acknowledge(e.tracked) : dead_letter(e.tracked);
+void CloudWatchLogsOutput::settle_all(bool delivered, std::string_view reason) {
+  for (const Entry& e : batch_) {
+    if (delivered) {
+      acknowledge(e.tracked);
+    } else {
+      dead_letter(e.tracked, e.event.message, reason);
+    }
+  }
   batch_.clear();
   batch_body_.clear();
 }
@@ -476,9 +493,9 @@ void CloudWatchLogsOutput::on_put(AwsCallOutcome outcome) {
       return attempt_finished(Attempt::kDone);
     }
     if (keep_for_retry(*err)) return fail_batch(err->summary);
-    log_error("rejected", fmt::format("{}; {} event(s) dead-lettered (the request would fail the same way again)",
-                                      err->summary, batch_.size()));
-    settle_all(false);
+    log_error("rejected", fmt::format("{}; {} event(s) dead-lettered (the request would fail the same way again){}",
+                                      err->summary, batch_.size(), dead_letter_note()));
+    settle_all(false, err->summary);
     return attempt_finished(Attempt::kDone);
   }
 
@@ -495,14 +512,20 @@ void CloudWatchLogsOutput::on_put(AwsCallOutcome outcome) {
     const std::size_t n = rejected->rejected_count(batch_.size());
     log_error("rejected-events",
               fmt::format("{} event(s) rejected by CloudWatch Logs (too new: index >= {}, too old: < {}, expired: < {}); "
-                          "dead-lettered",
+                          "dead-lettered{}",
                           n, rejected->too_new_start ? std::to_string(*rejected->too_new_start) : "-",
                           rejected->too_old_end ? std::to_string(*rejected->too_old_end) : "-",
-                          rejected->expired_end ? std::to_string(*rejected->expired_end) : "-"));
+                          rejected->expired_end ? std::to_string(*rejected->expired_end) : "-",
+                          dead_letter_note()));
   }
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     if (rejected->rejected(i)) {
-      dead_letter(batch_[i].tracked);
+      const auto idx = static_cast<int64_t>(i);
+      const char* why = rejected->too_new_start && idx >= *rejected->too_new_start ? "tooNewLogEventStartIndex"
+                        : rejected->expired_end && idx < *rejected->expired_end    ? "expiredLogEventEndIndex"
+                                                                                   : "tooOldLogEventEndIndex";
+      dead_letter(batch_[i].tracked, batch_[i].event.message,
+                  fmt::format("PutLogEvents rejectedLogEventsInfo {}: event {} of the batch", why, i));
     } else {
       acknowledge(batch_[i].tracked);
     }
@@ -620,11 +643,12 @@ void S3TrailOutput::send_batch() {
   Object& o = queue_.front();
   auto url = common::aws::s3_object_url(deps_.endpoint, bucket_, o.object.key);
   if (!url.ok()) {
-    log_error("url", fmt::format("cannot address object {} in bucket {}: {}; {} record(s) dead-lettered",
-                                 o.object.key, bucket_, url.error().to_string(), o.records.size()));
+    const std::string why = fmt::format("cannot address object {} in bucket {}: {}", o.object.key, bucket_,
+                                        url.error().to_string());
+    log_error("url", fmt::format("{}; {} record(s) dead-lettered{}", why, o.records.size(), dead_letter_note()));
     Object gone = std::move(queue_.front());
     queue_.pop_front();
-    for (const Tracked& t : gone.records) dead_letter(t);
+    dead_letter_object(gone, why);
     return attempt_finished(Attempt::kDone);
   }
   auto [endpoint, path] = split_url(*url);
@@ -677,12 +701,50 @@ void S3TrailOutput::on_response(AwsCallOutcome outcome) {
     stats_.records_resent += o.records.size();
     return attempt_finished(Attempt::kFailed);
   }
-  log_error("rejected", fmt::format("{}; object {} refused {} time(s), its {} record(s) dead-lettered", err->summary,
-                                    o.object.key, o.attempts, o.records.size()));
+  log_error("rejected", fmt::format("{}; object {} refused {} time(s), its {} record(s) dead-lettered{}", err->summary,
+                                    o.object.key, o.attempts, o.records.size(), dead_letter_note()));
+  const std::string why = fmt::format("{} (object {})", err->summary, o.object.key);
   Object gone = std::move(queue_.front());
   queue_.pop_front();
-  for (const Tracked& t : gone.records) dead_letter(t);
+  dead_letter_object(gone, why);
   attempt_finished(Attempt::kDone);
+}
+
+// The object holds only its gzip body: the records' texts are read back from it (rare path, so no
+// second copy of every record is kept in memory meanwhile). Records[i] is records[i] (enqueue()). If
+// the body cannot be read back (it was built here, so it should not happen), each record still gets a
+// line, with an empty "event_text" and the reason saying why.
+void S3TrailOutput::dead_letter_object(const Object& o, const std::string& reason) {
+  std::vector<std::string> texts;
+  std::string unreadable;
+  if (deps_.dead_letters) {
+    auto body = common::http::gzip_decompress(o.object.body, o.object.uncompressed_bytes + 1024);
+    if (!body.ok()) {
+      unreadable = body.error().to_string();
+    } else {
+      auto doc = nlohmann::ordered_json::parse(*body, nullptr, false);
+      const auto records = doc.is_object() ? doc.find("Records") : doc.end();
+      if (doc.is_discarded() || !doc.is_object() || records == doc.end() || !records->is_array()) {
+        unreadable = "no Records array in the object body";
+      } else {
+        for (const auto& r : *records) {
+          texts.push_back(r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        }
+        if (texts.size() != o.records.size()) {
+          unreadable = fmt::format("the object body holds {} record(s), {} expected", texts.size(), o.records.size());
+          texts.clear();
+        }
+      }
+    }
+  }
+  const std::string no_text = unreadable.empty() ? reason : fmt::format("{} (record text unavailable: {})", reason, unreadable);
+  for (std::size_t i = 0; i < o.records.size(); ++i) {
+    if (i < texts.size()) {
+      dead_letter(o.records[i], texts[i], reason);
+    } else {
+      dead_letter(o.records[i], {}, no_text);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

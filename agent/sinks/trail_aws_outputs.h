@@ -2,8 +2,9 @@
 // (PutObject of CloudTrail-format files). Each batches with its encoder (trail_lake_encoder.h,
 // trail_logs_encoder.h, trail_s3_encoder.h), sends through the AwsClient (which signs and retries each
 // call) and acknowledges every submitted record exactly once: when the service stored it, or when it
-// was dead-lettered (the service refused it for good; an error line and a counter, so the checkpoint
-// moves on).
+// was dead-lettered (the service refused it for good; an error line, a counter and, when the output has
+// a DeadLetterFile, a copy of the event in <delivery.spool_dir>/dead-letter.jsonl, so the checkpoint
+// moves on and the content is kept).
 //
 // Delivery policy, shared by the three (AwsTrailOutputBase):
 // - One request in flight per output. A partial batch waits up to kTrailBatchLinger for more records
@@ -34,11 +35,13 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/config/agent_config.h"
 #include "agent/pipeline/trail_output.h"
 #include "agent/pipeline/trail_record.h"
+#include "agent/sinks/dead_letter_file.h"
 #include "agent/sinks/trail_lake_encoder.h"
 #include "agent/sinks/trail_logs_encoder.h"
 #include "agent/sinks/trail_s3_encoder.h"
@@ -59,12 +62,15 @@ struct TrailAwsDeps {
   common::aws::AwsClient& aws;
   common::aws::Endpoint endpoint;  // resolved for the output's service (cloudtrail-data, logs, s3)
   HostContext host;
+  // Where dead-lettered events are copied (one file shared by the AWS outputs; each output holds a
+  // reference, so it lives as long as the last of them). Null: they are only counted and logged.
+  std::shared_ptr<DeadLetterFile> dead_letters = nullptr;
 };
 
 struct TrailAwsStats {
   std::uint64_t submitted = 0;
   std::uint64_t delivered = 0;      // acknowledged as stored by the service
-  std::uint64_t dead_lettered = 0;  // acknowledged as refused for good (logged)
+  std::uint64_t dead_lettered = 0;  // acknowledged as refused for good (logged, copied to the DeadLetterFile)
   std::uint64_t requests_sent = 0;  // calls that got a 2xx
   std::uint64_t requests_failed = 0;  // calls that ended in an error (after the AwsClient's retries)
   std::uint64_t records_resent = 0;   // records put back for another attempt
@@ -112,7 +118,11 @@ class AwsTrailOutputBase : public TrailOutput {
 
   Tracked track(std::uint64_t seq);
   void acknowledge(const Tracked& t);
-  void dead_letter(const Tracked& t);
+  // Acknowledges t as refused for good and copies `payload` (what was, or would have been, sent for
+  // it: JSON text) with `reason` (error code + message) to the DeadLetterFile, if any.
+  void dead_letter(const Tracked& t, std::string_view payload, std::string_view reason);
+  // "; copied to <file>" for the error line of a dead letter, "" without a DeadLetterFile.
+  std::string dead_letter_note() const;
   void attempt_finished(Attempt result);
   void pump();  // sends when allowed: idle, not backing off, and a full batch / linger expired / flushing
   bool keep_for_retry(const common::aws::AwsCallError& err) const;  // see the policy above
@@ -232,7 +242,7 @@ class CloudWatchLogsOutput final : public AwsTrailOutputBase {
   void bootstrap();
   void create(std::string operation, std::function<void(bool ok, const std::string& code)> next);
   void fail_batch(const std::string& why);
-  void settle_all(bool delivered);
+  void settle_all(bool delivered, std::string_view reason = {});
 
   std::string group_;
   std::string stream_;
@@ -279,6 +289,7 @@ class S3TrailOutput final : public AwsTrailOutputBase {
   void arm_roll_timer();
   void on_roll_timer();
   void on_response(common::aws::AwsCallOutcome outcome);
+  void dead_letter_object(const Object& o, const std::string& reason);
 
   std::string bucket_;
   std::string prefix_;

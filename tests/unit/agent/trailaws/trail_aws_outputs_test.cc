@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,6 +27,7 @@
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/example_host.h"
 #include "tests/support/log_capture.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -197,7 +200,7 @@ class TrailAwsOutputsTest : public ::testing::Test {
   }
 
   agent::TrailAwsDeps deps(common::aws::Endpoint endpoint) {
-    return agent::TrailAwsDeps{clock_, scheduler_, *aws_, std::move(endpoint), host_};
+    return agent::TrailAwsDeps{clock_, scheduler_, *aws_, std::move(endpoint), host_, dead_letters_};
   }
   static common::aws::Endpoint endpoint(common::aws::Service service) {
     common::aws::EndpointOptions o;
@@ -230,7 +233,16 @@ class TrailAwsOutputsTest : public ::testing::Test {
   agent::DeliveryConfig delivery_;
   agent::HostContext host_ = host();
   std::set<uint64_t> acked_;
+  std::shared_ptr<agent::DeadLetterFile> dead_letters_;  // null unless a test keeps dead letters
 };
+
+// The lines of a dead-letter file, parsed.
+std::vector<json> dead_letter_lines(const std::string& path) {
+  std::vector<json> lines;
+  std::ifstream f(path);
+  for (std::string line; std::getline(f, line);) lines.push_back(json::parse(line));
+  return lines;
+}
 
 // ----------------------------------------------------------------------------------------------
 // CloudTrail Lake
@@ -939,3 +951,165 @@ TEST(TrailAwsOutputFactory, CloudWatchLogsNeedsNoAccountAndLocalIsNotAnAwsOutput
 }
 
 }  // namespace
+
+// ----------------------------------------------------------------------------------------------
+// Dead letters kept in <spool_dir>/dead-letter.jsonl
+
+class DeadLetterTest : public TrailAwsOutputsTest {
+ protected:
+  void keep_dead_letters(std::string dir, uint64_t max_bytes = 1024 * 1024) {
+    dead_letters_ = std::make_shared<agent::DeadLetterFile>(clock_, std::move(dir), max_bytes);
+  }
+  std::string file() const { return dead_letters_->path(); }
+
+  tests::TempDir tmp_;
+};
+
+TEST_F(DeadLetterTest, ALakeEventRefusedForGoodIsOneLineWithItsEventDataAndReason) {
+  keep_dead_letters(tmp_.file("spool"));  // created on the first line
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudTrailLake;
+  sink.channel_arn = kChannel;
+  agent::CloudTrailLakeOutput out(deps(endpoint(common::aws::Service::kCloudTrailData)), sink, delivery_);
+  wire(out);
+  LogCapture log;
+  for (int i = 1; i <= 3; ++i) out.submit(static_cast<uint64_t>(i), record(i));
+  http_.push(lake_reply([](const std::string& id) -> std::optional<std::string> {
+    if (id == id_of(2)) return "InvalidChecksum";
+    return std::nullopt;
+  }));
+  advance(agent::kTrailBatchLinger);
+  run();
+  EXPECT_EQ(acked_, seqs(1, 3));  // unchanged: the dead letter is acknowledged
+  EXPECT_EQ(out.stats().dead_lettered, 1u);
+  EXPECT_EQ(out.stats().delivered, 2u);
+
+  EXPECT_EQ(file(), tmp_.file("spool") + "/dead-letter.jsonl");
+  const auto lines = dead_letter_lines(file());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["time"], "2026-06-01T12:00:01.000Z");
+  EXPECT_EQ(lines[0]["sink"], out.describe());
+  EXPECT_EQ(lines[0]["reason"], "PutAuditEvents failed[] InvalidChecksum: scripted InvalidChecksum");
+  EXPECT_EQ(lines[0]["event"], json::parse(agent::make_lake_audit_event(record(2), "111122223333").event_data));
+  EXPECT_EQ(dead_letters_->stats().written, 1u);
+  EXPECT_NE(log.text().find("copied to " + file()), std::string::npos) << log.text();
+  const auto perms = std::filesystem::status(tmp_.file("spool")).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms(0750));
+}
+
+TEST_F(DeadLetterTest, ALogsBatchRejectedWithInvalidParameterIsOneLinePerEvent) {
+  keep_dead_letters(tmp_.path());
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudWatchLogs;
+  sink.log_group = "/trailwatch/audit";
+  sink.log_stream = "{instance_id}";
+  agent::CloudWatchLogsOutput out(deps(endpoint(common::aws::Service::kCloudWatchLogs)), sink, delivery_);
+  wire(out);
+  for (int i = 1; i <= 3; ++i) out.submit(static_cast<uint64_t>(i), record(i, 1'700'000'000'000 + i));
+  http_.push(json_error(400, "InvalidParameterException", "bad event"));
+  advance(agent::kTrailBatchLinger);
+  run();
+  EXPECT_EQ(acked_, seqs(1, 3));
+  EXPECT_EQ(out.stats().dead_lettered, 3u);
+  const auto lines = dead_letter_lines(file());
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 1; i <= 3; ++i) {
+    const json& line = lines[static_cast<std::size_t>(i - 1)];
+    EXPECT_EQ(line["sink"], out.describe());
+    EXPECT_NE(line["reason"].get<std::string>().find("InvalidParameterException"), std::string::npos) << line;
+    EXPECT_EQ(line["event"], json::parse(agent::make_log_event(record(i, 1'700'000'000'000 + i)).message));
+    EXPECT_EQ(line["event"]["eventID"], id_of(i));
+  }
+}
+
+TEST_F(DeadLetterTest, RefusedS3ObjectIsOneLinePerRecordWithTheRecordJson) {
+  keep_dead_letters(tmp_.path());
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kS3;
+  sink.bucket = "tw-trail-bucket";
+  sink.interval = agent::Millis(60'000);
+  agent::S3TrailOutput out(deps(endpoint(common::aws::Service::kS3)), sink, delivery_);
+  wire(out);
+  out.start();
+  out.submit(1, record(1));
+  out.submit(2, record(2));
+  http_.set_default([](const Request&) -> common::Result<Response> { return s3_error(400, "InvalidArgument"); });
+  advance(60s);
+  for (int i = 0; i <= delivery_.max_retries; ++i) past_backoff();
+  EXPECT_EQ(acked_, seqs(1, 2));
+  EXPECT_EQ(out.stats().dead_lettered, 2u);
+  const json sent = json::parse(*common::http::gzip_decompress(http_.requests.back().body, 1 << 20));
+  const auto lines = dead_letter_lines(file());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["event"], sent["Records"][0]);
+  EXPECT_EQ(lines[1]["event"], sent["Records"][1]);
+  EXPECT_EQ(lines[1]["event"]["eventID"], id_of(2));
+  EXPECT_NE(lines[0]["reason"].get<std::string>().find("InvalidArgument"), std::string::npos) << lines[0];
+}
+
+TEST_F(DeadLetterTest, SizeCapStopsWritingCountsAndWarnsOnce) {
+  keep_dead_letters(tmp_.path());
+  const std::string event = R"({"eventID":"e","n":1})";
+  ASSERT_TRUE(dead_letters_->write("s", "r", event));
+  const uint64_t line = dead_letters_->stats().bytes;
+  // Room for two lines and a half.
+  dead_letters_ = std::make_shared<agent::DeadLetterFile>(clock_, tmp_.path(), line * 5 / 2);
+  LogCapture log;
+  EXPECT_TRUE(dead_letters_->write("s", "r", event));  // the file already holds one line
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(dead_letters_->write("s", "r", event));
+  EXPECT_EQ(dead_letters_->stats().written, 1u);
+  EXPECT_EQ(dead_letters_->stats().dropped, 4u);
+  EXPECT_EQ(dead_letter_lines(file()).size(), 2u);
+  EXPECT_LE(std::filesystem::file_size(file()), line * 5 / 2);
+  EXPECT_EQ(count_of(log.text(), "delivery.max_spool_size"), 1u) << log.text();
+}
+
+TEST_F(DeadLetterTest, OutputsStillAcknowledgeWhenTheFileIsFull) {
+  keep_dead_letters(tmp_.path(), 10);  // not even one line fits
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudWatchLogs;
+  sink.log_group = "/trailwatch/audit";
+  sink.log_stream = "s";
+  agent::CloudWatchLogsOutput out(deps(endpoint(common::aws::Service::kCloudWatchLogs)), sink, delivery_);
+  wire(out);
+  for (int i = 1; i <= 2; ++i) out.submit(static_cast<uint64_t>(i), record(i));
+  http_.push(json_error(400, "InvalidParameterException", "bad event"));
+  advance(agent::kTrailBatchLinger);
+  run();
+  EXPECT_EQ(acked_, seqs(1, 2));
+  EXPECT_EQ(out.stats().dead_lettered, 2u);
+  EXPECT_EQ(dead_letters_->stats().dropped, 2u);
+  EXPECT_EQ(dead_letters_->stats().written, 0u);
+}
+
+TEST_F(DeadLetterTest, AnUnopenableDirWarnsOnceAndTheOutputAcknowledgesAsBefore) {
+  tmp_.write("not-a-dir", "x");
+  keep_dead_letters(tmp_.file("not-a-dir") + "/spool");  // cannot be created, even as root
+  agent::TrailSink sink;
+  sink.type = agent::SinkType::kCloudTrailLake;
+  sink.channel_arn = kChannel;
+  agent::CloudTrailLakeOutput out(deps(endpoint(common::aws::Service::kCloudTrailData)), sink, delivery_);
+  wire(out);
+  LogCapture log;
+  for (int i = 1; i <= 3; ++i) out.submit(static_cast<uint64_t>(i), record(i));
+  http_.push(json_error(400, "ValidationException", "bad"));
+  advance(agent::kTrailBatchLinger);
+  run();
+  EXPECT_EQ(acked_, seqs(1, 3));
+  EXPECT_EQ(out.stats().dead_lettered, 3u);
+  EXPECT_FALSE(out.backing_off());
+  EXPECT_EQ(dead_letters_->stats().failed, 3u);
+  EXPECT_EQ(count_of(log.text(), "dead-letter file " + file()), 1u) << log.text();
+}
+
+TEST_F(DeadLetterTest, TextThatIsNotJsonIsKeptAsAString) {
+  keep_dead_letters(tmp_.path());
+  const std::string cut = R"({"eventID":"e","requestParameters":{"command":"ab)";  // a truncated Logs message
+  ASSERT_TRUE(dead_letters_->write("cloudwatch_logs(g, stream s)", "X: y", cut));
+  ASSERT_TRUE(dead_letters_->write("s", "r", "{\"a\":\n1}"));  // JSON, but it would break the line
+  const auto lines = dead_letter_lines(file());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["event_text"], cut);
+  EXPECT_FALSE(lines[0].contains("event"));
+  EXPECT_EQ(lines[1]["event_text"], "{\"a\":\n1}");
+}
