@@ -30,6 +30,7 @@
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/log_capture.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace {
 
@@ -39,41 +40,7 @@ using common::http::Request;
 using common::http::Response;
 using namespace std::chrono_literals;
 
-// Replies from a script, one entry per request, each delivered on a later turn of the loop.
-class ScriptedHttpClient final : public common::http::HttpClient {
- public:
-  explicit ScriptedHttpClient(common::Scheduler& scheduler) : scheduler_(scheduler) {}
-
-  void push(long status, std::string body = {}, int times = 1) {
-    for (int i = 0; i < times; ++i) script_.push_back(Response{status, {}, body});
-  }
-  // Answered when nothing is scripted; unset = a test failure.
-  void set_default(long status, std::string body = {}) { default_ = Response{status, {}, std::move(body)}; }
-
-  void send(Request request, common::http::ResponseHandler on_done) override {
-    requests.push_back(request);
-    Response r;
-    if (!script_.empty()) {
-      r = std::move(script_.front());
-      script_.pop_front();
-    } else if (default_) {
-      r = *default_;
-    } else {
-      ADD_FAILURE() << "unscripted request";
-      r.status = 500;
-    }
-    scheduler_.post([on_done = std::move(on_done), r = std::move(r)]() mutable {
-      on_done(common::Result<Response>(std::move(r)));
-    });
-  }
-
-  std::vector<Request> requests;
-
- private:
-  common::Scheduler& scheduler_;
-  std::deque<Response> script_;
-  std::optional<Response> default_;
-};
+using tests::ScriptedHttpClient;
 
 std::string query_error(const std::string& code) {
   return "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type><Code>" +
@@ -220,7 +187,7 @@ TEST_F(CloudWatchMetricOutputTest, RetryableFailureIsSpooledAndDeliveryRemovesIt
   EXPECT_EQ(on_disk(), (std::vector<int>{1, 2}));
   EXPECT_EQ(out->stats().datums_spooled, 2u);
 
-  http_.push(200, kOk, 3);
+  http_.push_n(3, 200, kOk);
   flush_round(*out, 3);
   EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 2, 1, 2, 3}));
   EXPECT_EQ(on_disk(), std::vector<int>{});
@@ -387,7 +354,7 @@ TEST_F(CloudWatchMetricOutputTest, UnopenableSpoolWarnsAndKeepsRequestsInMemory)
   http_.push(503, query_error("ServiceUnavailable"));
   flush_round(*out, 1);
   EXPECT_EQ(out->queued_requests(), 1u);
-  http_.push(200, kOk, 2);
+  http_.push_n(2, 200, kOk);
   flush_round(*out, 2);
   EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 2}));
   EXPECT_EQ(out->stats().datums_delivered, 2u);

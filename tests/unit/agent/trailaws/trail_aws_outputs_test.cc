@@ -28,6 +28,7 @@
 #include "tests/support/example_host.h"
 #include "tests/support/log_capture.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace {
 
@@ -41,55 +42,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kChannel = "arn:aws:cloudtrail:us-east-1:111122223333:channel/tw-channel-1";
 
-// Replies from a script, one entry per request, each delivered on a later turn of the loop.
-class ScriptedHttpClient final : public common::http::HttpClient {
- public:
-  using Reply = std::function<common::Result<Response>(const Request&)>;
-  explicit ScriptedHttpClient(common::Scheduler& scheduler) : scheduler_(scheduler) {}
-
-  void push(Reply reply) { script_.push_back(std::move(reply)); }
-  void push(long status, std::string body, std::vector<Header> headers = {}) {
-    push([status, body, headers](const Request&) -> common::Result<Response> {
-      Response r;
-      r.status = status;
-      r.body = body;
-      r.headers = headers;
-      return r;
-    });
-  }
-  void push(Response response) {
-    push([response](const Request&) -> common::Result<Response> { return response; });
-  }
-  void push_error(common::ErrorCode code) {
-    push([code](const Request&) -> common::Result<Response> { return common::Error(code, "scripted failure"); });
-  }
-  void set_default(Reply reply) { default_ = std::move(reply); }
-  std::size_t scripted() const { return script_.size(); }
-
-  void send(Request request, common::http::ResponseHandler on_done) override {
-    requests.push_back(request);
-    Reply reply;
-    if (!script_.empty()) {
-      reply = std::move(script_.front());
-      script_.pop_front();
-    } else {
-      reply = default_;
-    }
-    if (!reply) {
-      ADD_FAILURE() << "unscripted request " << request.url;
-      reply = [](const Request&) -> common::Result<Response> { return common::Error(common::ErrorCode::kInternal, "x"); };
-    }
-    auto result = std::make_shared<common::Result<Response>>(reply(request));
-    scheduler_.post([on_done = std::move(on_done), result] { on_done(std::move(*result)); });
-  }
-
-  std::vector<Request> requests;
-
- private:
-  common::Scheduler& scheduler_;
-  std::deque<Reply> script_;
-  Reply default_;
-};
+using tests::ScriptedHttpClient;
 
 std::string header(const Request& r, std::string_view name) {
   auto h = common::http::find_header(r.headers, name);

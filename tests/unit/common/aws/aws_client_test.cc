@@ -18,6 +18,7 @@
 #include "common/http/gzip.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace {
 
@@ -47,49 +48,7 @@ std::string http_date(common::WallTime t) {
   return buf;
 }
 
-// Replies from a script, one entry per request, each delivered on a later turn of the loop.
-class ScriptedHttpClient final : public common::http::HttpClient {
- public:
-  using Reply = std::function<common::Result<Response>(const Request&)>;
-  explicit ScriptedHttpClient(common::Scheduler& scheduler) : scheduler_(scheduler) {}
-
-  void push(Reply reply) { script_.push_back(std::move(reply)); }
-  void push(long status, std::string body, std::vector<Header> headers = {}) {
-    push([status, body, headers](const Request&) -> common::Result<Response> {
-      Response r;
-      r.status = status;
-      r.body = body;
-      r.headers = headers;
-      return r;
-    });
-  }
-  void push_error(common::ErrorCode code) {
-    push([code](const Request&) -> common::Result<Response> { return common::Error(code, "scripted failure"); });
-  }
-  // Used once the script is empty.
-  void set_default(Reply reply) { default_ = std::move(reply); }
-
-  void send(Request request, common::http::ResponseHandler on_done) override {
-    requests.push_back(request);
-    Reply reply;
-    if (!script_.empty()) {
-      reply = std::move(script_.front());
-      script_.pop_front();
-    } else {
-      reply = default_;
-    }
-    ASSERT_TRUE(reply) << "unscripted request " << request.url;
-    auto result = std::make_shared<common::Result<Response>>(reply(request));
-    scheduler_.post([on_done = std::move(on_done), result] { on_done(std::move(*result)); });
-  }
-
-  std::vector<Request> requests;
-
- private:
-  common::Scheduler& scheduler_;
-  std::deque<Reply> script_;
-  Reply default_;
-};
+using tests::ScriptedHttpClient;
 
 // Forwards to a ManualScheduler and remembers every delay asked for.
 class RecordingScheduler final : public common::Scheduler {
