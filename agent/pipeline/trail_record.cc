@@ -7,6 +7,7 @@
 
 #include "common/clock/time_format.h"
 #include "common/json/json_writer.h"
+#include "common/text/utf8.h"
 
 namespace agent {
 namespace {
@@ -20,13 +21,7 @@ constexpr std::size_t kLakeMaxErrorField = 256;  // errorCode, errorMessage
 constexpr std::size_t kLakeMaxRequestObject = 100'000;  // requestParameters / responseElements ("100 kB")
 constexpr std::size_t kLakeMaxAdditionalData = 28'000;  // additionalEventData ("28 kB")
 
-// Cuts at most max bytes without splitting a UTF-8 sequence.
-std::string utf8_prefix(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n));
-}
+namespace utf8 = common::utf8;
 
 bool is_ip_address(const std::string& s) {
   unsigned char buf[16];
@@ -87,7 +82,7 @@ void write_request_parameters(JsonWriter& w, const TrailRecord& r, std::size_t m
   put_if(w, "cwd", r.cwd);
   if (!r.command_line.empty()) {
     if (r.command_line.size() > max_command_line) {
-      w.key("commandLine").value(utf8_prefix(r.command_line, max_command_line));
+      w.key("commandLine").value(utf8::prefix(r.command_line, max_command_line));
       w.key("commandLineTruncated").value(true);
     } else {
       w.key("commandLine").value(r.command_line);
@@ -256,16 +251,16 @@ std::string render_lake_event_data(const TrailRecord& r, std::string_view recipi
   w.begin_object();
   w.key("version").value(kTrailLakeEventVersion);
   w.key("userIdentity").begin_object();
-  w.key("type").value(utf8_prefix(kTrailIdentityType, kLakeMaxIdentityType));
-  w.key("principalId").value(utf8_prefix(principal_id(r.identity), kLakeMaxPrincipalId));
+  w.key("type").value(utf8::prefix(kTrailIdentityType, kLakeMaxIdentityType));
+  w.key("principalId").value(utf8::prefix(principal_id(r.identity), kLakeMaxPrincipalId));
   w.key("details");
   write_identity_details(w, r.identity, principal_name(r.identity));
   w.end_object();
-  w.key("userAgent").value(utf8_prefix(user_agent(r), kLakeMaxString));
-  w.key("eventSource").value(utf8_prefix(kTrailEventSource, kLakeMaxString));
-  w.key("eventName").value(utf8_prefix(r.event_name, kLakeMaxString));
+  w.key("userAgent").value(utf8::prefix(user_agent(r), kLakeMaxString));
+  w.key("eventSource").value(utf8::prefix(kTrailEventSource, kLakeMaxString));
+  w.key("eventName").value(utf8::prefix(r.event_name, kLakeMaxString));
   w.key("eventTime").value(format_event_time(r.time_ms, false));
-  w.key("UID").value(utf8_prefix(r.request_id, kLakeMaxString));
+  w.key("UID").value(utf8::prefix(r.request_id, kLakeMaxString));
 
   std::string params = request_parameters(r);
   if (params.size() > kLakeMaxRequestObject) {
@@ -278,7 +273,7 @@ std::string render_lake_event_data(const TrailRecord& r, std::string_view recipi
       JsonWriter p(params);
       p.begin_object();
       put_if(p, "recordType", r.record_type);
-      put_if(p, "exe", utf8_prefix(r.exe, kLakeMaxString));
+      put_if(p, "exe", utf8::prefix(r.exe, kLakeMaxString));
       p.key("truncated").value(true);
       p.end_object();
     }
@@ -287,8 +282,8 @@ std::string render_lake_event_data(const TrailRecord& r, std::string_view recipi
   w.key("responseElements");
   write_response_elements(w, r);
   if (r.result == TrailResult::kFailure) {
-    w.key("errorCode").value(utf8_prefix(r.error_code, kLakeMaxErrorField));
-    w.key("errorMessage").value(utf8_prefix(r.error_message, kLakeMaxErrorField));
+    w.key("errorCode").value(utf8::prefix(r.error_code, kLakeMaxErrorField));
+    w.key("errorMessage").value(utf8::prefix(r.error_message, kLakeMaxErrorField));
   }
   if (is_ip_address(r.source_ip)) w.key("sourceIPAddress").value(r.source_ip);
   w.key("recipientAccountId").value(recipient_account_id.empty() ? std::string_view(r.account_id) : recipient_account_id);

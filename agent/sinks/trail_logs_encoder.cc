@@ -3,50 +3,19 @@
 #include <algorithm>
 
 #include "common/json/json_writer.h"
+#include "common/text/utf8.h"
 
 namespace agent {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string utf8_prefix(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n));
-}
-
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c < 0x80) n = 0;
-    else if (c >= 0xC2 && c <= 0xDF) n = 1;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3;
-    else return false;
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    // overlongs / surrogates / > U+10FFFF
-    if (n == 2 && ((c == 0xE0 && static_cast<unsigned char>(s[i + 1]) < 0xA0) ||
-                   (c == 0xED && static_cast<unsigned char>(s[i + 1]) > 0x9F)))
-      return false;
-    if (n == 3 && ((c == 0xF0 && static_cast<unsigned char>(s[i + 1]) < 0x90) ||
-                   (c == 0xF4 && static_cast<unsigned char>(s[i + 1]) > 0x8F)))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string truncate_log_message(std::string message, std::size_t max_bytes) {
   if (message.size() <= max_bytes) return message;
   const std::size_t keep = max_bytes > kLogsTruncationMarker.size() ? max_bytes - kLogsTruncationMarker.size() : 0;
-  std::string out = utf8_prefix(message, keep);
+  std::string out = common::utf8::prefix(message, keep);
   out.append(kLogsTruncationMarker.substr(0, max_bytes - out.size()));
   return out;
 }
@@ -78,7 +47,7 @@ std::vector<LogsRequest> encode_put_log_events(std::string_view log_group, std::
     if (e.message.empty()) e.message = "{}";
     // The limit counts the message's UTF-8 bytes as sent: repair invalid UTF-8 (to U+FFFD, as the
     // JSON writer would) before truncating and measuring.
-    if (!is_valid_utf8(e.message)) e.message = Json::parse(dump_json(Json(e.message))).get<std::string>();
+    if (!common::utf8::is_valid(e.message)) e.message = common::utf8::repaired(e.message);
     e.message = truncate_log_message(std::move(e.message));
     std::string text;
     common::JsonWriter(text).begin_object().key("timestamp").value(e.timestamp_ms).key("message").value(e.message).end_object();

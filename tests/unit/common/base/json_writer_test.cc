@@ -2,6 +2,7 @@
 // replace) writes: the hot trail renderer uses them, the rest of the code and the tests use
 // nlohmann, and the two must agree byte for byte.
 #include "common/json/json_writer.h"
+#include "common/text/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -59,6 +60,11 @@ TEST(JsonString, AgreesWithNlohmannOnRandomBytes) {
     const int len = length(rng);
     for (int k = 0; k < len; ++k) s.push_back(static_cast<char>(alphabet[pick(rng)]));
     ASSERT_EQ(ours(s), nlohmann_dump(s)) << "case " << n;
+    // The repair the CloudWatch Logs encoder applies is the same replacement, and yields valid UTF-8.
+    const std::string fixed = common::utf8::repaired(s);
+    ASSERT_TRUE(common::utf8::is_valid(fixed)) << "case " << n;
+    ASSERT_EQ(common::utf8::is_valid(s), fixed == s) << "case " << n;
+    ASSERT_EQ(ours(fixed), ours(s)) << "case " << n;
   }
 }
 
