@@ -72,10 +72,7 @@ std::string CloudWatchMetricOutput::status_line() const {
 }
 
 void CloudWatchMetricOutput::log_limited(std::string_view key, const std::string& message) {
-  std::uint64_t suppressed = 0;
-  if (!log_limiter_.allow(key, &suppressed)) return;
-  spdlog::warn("metrics: {}{}", message,
-               suppressed ? fmt::format(" ({} similar messages suppressed)", suppressed) : std::string());
+  log_limiter_.log(spdlog::level::warn, key, "metrics: " + message);
 }
 
 void CloudWatchMetricOutput::open_spool() {

@@ -110,13 +110,7 @@ bool DeadLetterFile::write(std::string_view sink, std::string_view reason, std::
 }
 
 void DeadLetterFile::warn(const std::string& key, const std::string& message) {
-  std::uint64_t suppressed = 0;
-  if (!limiter_.allow(key, &suppressed)) return;
-  if (suppressed > 0) {
-    spdlog::warn("{} ({} similar line(s) suppressed)", message, suppressed);
-  } else {
-    spdlog::warn("{}", message);
-  }
+  limiter_.log(spdlog::level::warn, key, message);
 }
 
 }  // namespace agent

@@ -216,23 +216,11 @@ bool AwsTrailOutputBase::keep_for_retry(const AwsCallError& err) const {
 }
 
 void AwsTrailOutputBase::log_error(const std::string& key, const std::string& message) {
-  std::uint64_t suppressed = 0;
-  if (!limiter_.allow(key, &suppressed)) return;
-  if (suppressed > 0) {
-    spdlog::error("{}: {} ({} similar line(s) suppressed)", describe(), message, suppressed);
-  } else {
-    spdlog::error("{}: {}", describe(), message);
-  }
+  limiter_.log(spdlog::level::err, key, fmt::format("{}: {}", describe(), message));
 }
 
 void AwsTrailOutputBase::log_warn(const std::string& key, const std::string& message) {
-  std::uint64_t suppressed = 0;
-  if (!limiter_.allow(key, &suppressed)) return;
-  if (suppressed > 0) {
-    spdlog::warn("{}: {} ({} similar line(s) suppressed)", describe(), message, suppressed);
-  } else {
-    spdlog::warn("{}: {}", describe(), message);
-  }
+  limiter_.log(spdlog::level::warn, key, fmt::format("{}: {}", describe(), message));
 }
 
 // ---------------------------------------------------------------------------------------------

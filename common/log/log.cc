@@ -167,4 +167,15 @@ bool RateLimiter::allow(std::string_view key, uint64_t* suppressed) {
   return false;
 }
 
+bool RateLimiter::log(spdlog::level::level_enum level, std::string_view key, std::string_view message) {
+  uint64_t suppressed = 0;
+  if (!allow(key, &suppressed)) return false;
+  if (suppressed > 0) {
+    spdlog::log(level, "{} ({} similar line(s) suppressed)", message, suppressed);
+  } else {
+    spdlog::log(level, "{}", message);
+  }
+  return true;
+}
+
 }  // namespace common::log

@@ -39,6 +39,9 @@ class RateLimiter {
   RateLimiter(const Clock& clock, std::chrono::seconds window, int burst);
   // Returns true if a line for `key` may be logged now; *suppressed gets the count dropped since the last pass.
   bool allow(std::string_view key, uint64_t* suppressed);
+  // allow() and, when it passes, logs `message` at `level`, followed by " (N similar line(s)
+  // suppressed)" when lines of this key were dropped since the last one. True when logged.
+  bool log(spdlog::level::level_enum level, std::string_view key, std::string_view message);
 
  private:
   struct Slot {

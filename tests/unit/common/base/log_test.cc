@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/log_capture.h"
 #include "tests/support/manual_clock.h"
 
 namespace {
@@ -50,6 +51,20 @@ TEST(RateLimiterTest, PassesBurstThenCountsAndReportsSuppressed) {
   EXPECT_EQ(suppressed, 3u);
   EXPECT_TRUE(limiter.allow("parse", &suppressed));
   EXPECT_EQ(suppressed, 0u);
+}
+
+TEST(RateLimiterTest, LogWritesTheLinesItPassesWithTheSuppressedCount) {
+  tests::ManualClock clock;
+  common::log::RateLimiter limiter(clock, std::chrono::seconds(60), 1);
+  tests::LogCapture log;
+  EXPECT_TRUE(limiter.log(spdlog::level::warn, "k", "spool write failed"));
+  EXPECT_FALSE(limiter.log(spdlog::level::warn, "k", "spool write failed"));
+  EXPECT_FALSE(limiter.log(spdlog::level::warn, "k", "spool write failed"));
+  clock.advance(std::chrono::seconds(61));
+  EXPECT_TRUE(limiter.log(spdlog::level::err, "k", "spool write failed again"));
+  const std::string text = log.text();
+  EXPECT_NE(text.find("spool write failed\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("spool write failed again (2 similar line(s) suppressed)"), std::string::npos) << text;
 }
 
 }  // namespace
