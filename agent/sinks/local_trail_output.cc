@@ -50,7 +50,7 @@ LocalTrailLine local_trail_line(const TrailSink& sink, const HostContext& host, 
       common::JsonWriter(line.payload)
           .begin_object()
           .key("Records").begin_array()
-          .raw(render_cloudtrail_event(record, SIZE_MAX, s3_trail_options(sink, host).account_id))
+          .raw(render_cloudtrail_event(record, SIZE_MAX, s3_account_id(sink, host)))
           .end_array()
           .key("bucket").value(sink.bucket)
           .end_object();

@@ -741,7 +741,7 @@ void S3TrailOutput::dead_letter_object(const Object& o, const std::string& reaso
 common::Status check_trail_aws_sink(const TrailSink& sink, const HostContext& host) {
   switch (sink.type) {
     case SinkType::kS3:
-      if (sink.account_id.empty() && host.account_id.empty()) {
+      if (s3_account_id(sink, host).empty()) {
         return common::Error(common::ErrorCode::kConfig,
                              fmt::format("trail sink s3 (bucket {}): no AWS account id for the object keys "
                                          "(AWSLogs/<account>/CloudTrail/...): set account_id on the sink, or run "

@@ -93,10 +93,14 @@ std::string encode_cloudtrail_file(const std::vector<std::string>& record_json) 
   return common::http::gzip_compress(text);
 }
 
+std::string_view s3_account_id(const TrailSink& sink, const HostContext& host) {
+  return sink.account_id.empty() ? std::string_view(host.account_id) : std::string_view(sink.account_id);
+}
+
 S3TrailOptions s3_trail_options(const TrailSink& sink, const HostContext& host) {
   S3TrailOptions o;
   o.prefix = sink.prefix;
-  o.account_id = sink.account_id.empty() ? host.account_id : sink.account_id;
+  o.account_id = std::string(s3_account_id(sink, host));
   o.region = host.region;
   o.interval = sink.interval;
   o.max_object_size = sink.max_object_size;

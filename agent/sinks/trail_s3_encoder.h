@@ -71,6 +71,8 @@ struct S3TrailOptions {
 
 // From a trail sink's config + the host.
 S3TrailOptions s3_trail_options(const TrailSink& sink, const HostContext& host);
+// The account of an s3 sink's keys: its account_id, else the IMDS identity's; "" when neither is known.
+std::string_view s3_account_id(const TrailSink& sink, const HostContext& host);
 
 // Collects records into files: a file is finished when the next record would make it exceed
 // max_object_size (uncompressed), or when `interval` has passed since its first record
