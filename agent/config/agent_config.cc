@@ -14,6 +14,18 @@
 namespace agent {
 namespace {
 
+// "character 'x'" for a printable ASCII character, else "byte 0x1d": for "... is not allowed" messages.
+std::string describe_name_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return "character '" + std::string(1, c) + "'";
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF];
+}
+
+bool is_account_id(std::string_view s) {
+  return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 using common::ConfigDocument;
 using common::ConfigNode;
 using namespace std::chrono_literals;
@@ -377,9 +389,7 @@ TrailSink parse_trail_sink(const ConfigNode& n) {
       if (n.require("bucket")) s.bucket = get_bounded_string(n, "bucket", "", 3, 63);
       s.prefix = n.get_string("prefix", s.prefix);
       s.account_id = n.get_string("account_id", s.account_id);
-      if (!s.account_id.empty() &&
-          (s.account_id.size() != 12 ||
-           !std::all_of(s.account_id.begin(), s.account_id.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+      if (!s.account_id.empty() && !is_account_id(s.account_id)) {
         n.child("account_id").error("expected a 12-digit AWS account id, got " + in_quotes(s.account_id));
       }
       s.interval = n.get_duration("interval", s.interval, 1min, 1h);
@@ -707,8 +717,7 @@ std::string metrics_namespace_problem(std::string_view ns) {
   for (std::size_t i = 0; i < ns.size(); ++i) {
     const auto u = static_cast<unsigned char>(ns[i]);
     if (u < 0x20 || u > 0x7e) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF] + " at position " + std::to_string(i + 1) +
+      return describe_name_byte(ns[i]) + " at position " + std::to_string(i + 1) +
              " is not allowed: CloudWatch namespaces are printable ASCII";
     }
   }
@@ -718,13 +727,6 @@ std::string metrics_namespace_problem(std::string_view ns) {
 }
 
 namespace {
-
-std::string describe_name_byte(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u >= 0x20 && u < 0x7f) return "character '" + std::string(1, c) + "'";
-  static constexpr char kHex[] = "0123456789abcdef";
-  return std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF];
-}
 
 bool log_group_char_ok(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
@@ -804,8 +806,7 @@ std::string channel_arn_problem(std::string_view arn) {
   fields[5] = rest;
   if (fields[1].empty() || fields[3].empty()) return shape;
   if (fields[2] != "cloudtrail") return "not a CloudTrail ARN (service " + in_quotes(fields[2]) + "); " + shape;
-  if (fields[4].size() != 12 ||
-      !std::all_of(fields[4].begin(), fields[4].end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (!is_account_id(fields[4])) {
     return "the account " + in_quotes(fields[4]) + " is not a 12-digit AWS account id; " + shape;
   }
   if (!starts_with(fields[5], "channel/") || fields[5].size() == 8) return shape;

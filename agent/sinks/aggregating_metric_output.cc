@@ -47,9 +47,13 @@ void AggregatingMetricOutput::flush_now(bool final, std::function<void()> done) 
     if (!dropped.empty()) {
       spdlog::warn("metrics: {} invalid datum(s) dropped before sending", batch.stats.datums_dropped);
       // Drop them from the batch too, so the local view shows exactly the datums that would be sent.
-      for (auto it = dropped.rbegin(); it != dropped.rend(); ++it) {
-        batch.datums.erase(batch.datums.begin() + static_cast<std::ptrdiff_t>(*it));
-      }
+      // One pass: `dropped` is ascending.
+      std::size_t next = 0, index = 0;
+      std::erase_if(batch.datums, [&](const cloudwatch::Datum&) {
+        const bool drop = next < dropped.size() && dropped[next] == index++;
+        if (drop) ++next;
+        return drop;
+      });
     }
   }
   deliver(std::move(batch), std::move(done));
