@@ -29,6 +29,10 @@ for part in "${parts[@]}"; do
     cloud-init)
       if ! command -v cloud-init >/dev/null; then echo "check-recipes: SKIP cloud-init not installed"; skipped=1; continue; fi
       out="$(cloud-init schema --config-file "$img/cloud-init-user-data.yaml" 2>&1)" && ok "$out" || bad "$out"
+      /usr/bin/python3 "$img/render-user-data.py" > "$tmp/user-data.yaml"
+      out="$(cloud-init schema --config-file "$tmp/user-data.yaml" 2>&1)" && ok "rendered (provision.sh inlined): $out" || bad "rendered: $out"
+      /usr/bin/python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); sys.exit(d["write_files"][0]["content"] != open(sys.argv[2]).read())' \
+        "$tmp/user-data.yaml" "$img/provision.sh" && ok "rendered user data carries provision.sh byte for byte" || bad "rendered user data differs from provision.sh"
       printf '#cloud-config\nruncmd: 3\n' > "$tmp/bad.yaml"
       if cloud-init schema --config-file "$tmp/bad.yaml" >/dev/null 2>&1; then bad "cloud-init schema accepted a bad file"; else ok "cloud-init schema rejects a bad file"; fi ;;
     imagebuilder)
