@@ -39,7 +39,9 @@ def find_packages(root):
         for f in files:
             m = re.fullmatch(r"trailwatch_([^_]+)_(amd64|arm64)\.deb", f)
             if m:
-                debs.setdefault(DEB_ARCH[m.group(2)], []).append((m.group(1), os.path.join(dirpath, f)))
+                # Upstream version: no epoch (escaped as %3a in file names), no Debian revision.
+                upstream = re.sub(r"^\d+(%3a|:)", "", m.group(1)).rsplit("-", 1)[0]
+                debs.setdefault(DEB_ARCH[m.group(2)], []).append((upstream, os.path.join(dirpath, f)))
             m = re.fullmatch(r"trailwatch-([^-]+)-([^.]+(?:\.[^.]+)*)\.(x86_64|aarch64)\.rpm", f)
             if m:
                 rpms.setdefault(RPM_ARCH[m.group(3)], []).append((m.group(1), os.path.join(dirpath, f)))
