@@ -117,6 +117,7 @@ common::Result<common::aws::Endpoint> AwsContext::endpoint(common::aws::Service 
     case common::aws::Service::kS3: options.override_url = config_.endpoints.s3; break;
     case common::aws::Service::kSns: options.override_url = config_.endpoints.sns; break;
     case common::aws::Service::kSts: options.override_url = config_.endpoints.sts; break;
+    case common::aws::Service::kSsm: options.override_url = config_.endpoints.ssm; break;
   }
   return common::aws::resolve_endpoint(service, region_, options);
 }

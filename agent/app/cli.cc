@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/app/daemon.h"
+#include "agent/app/ssm_config.h"
 #include "common/config/environment.h"
 
 namespace agent {
@@ -35,31 +36,43 @@ struct CommandHelp {
 
 constexpr CommandHelp kHelp[] = {
     {"run",
-     "usage: trailwatch run [--config FILE]\n"
+     "usage: trailwatch run [--config FILE|ssm:NAME] [--state-dir DIR]\n"
      "\n"
      "Runs the agent in the foreground until SIGTERM or SIGINT; SIGHUP re-reads the config\n"
-     "(applied only if valid) and reopens the local output file.\n"
+     "(re-fetches an ssm: parameter; applied only if valid) and reopens the local output file.\n"
      "\n"
      "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml)\n"
+     "  --config ssm:NAME\n"
+     "                  the YAML in SSM Parameter Store parameter NAME (a name like /trailwatch/fleet\n"
+     "                  or an ARN); the last good copy is cached, and used when the fetch fails\n"
+     "  --state-dir DIR where the ssm: cache lives (DIR/ssm-config-cache; default /var/lib/trailwatch)\n"
      "\n"
-     "exit status: 0 clean stop, 78 invalid configuration, 1 other failure\n"},
+     "exit status: 0 clean stop, 78 invalid configuration, 69 ssm: parameter not fetched and no\n"
+     "cached copy, 1 other failure\n"},
     {"once",
-     "usage: trailwatch once [--config FILE]\n"
+     "usage: trailwatch once [--config FILE|ssm:NAME] [--state-dir DIR]\n"
      "\n"
      "Takes one round of every enabled source and prints, as JSON lines on stdout, exactly what\n"
-     "would be sent (whatever the configured outputs), then exits. Nothing is sent to AWS.\n"
+     "would be sent (whatever the configured outputs), then exits. Nothing is sent to AWS (an\n"
+     "ssm: config is fetched first, as `run` does).\n"
      "\n"
-     "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml)\n"},
+     "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml), or ssm:NAME\n"
+     "  --state-dir DIR where the ssm: cache lives (default /var/lib/trailwatch)\n"},
     {"validate",
-     "usage: trailwatch validate [--config FILE] [--print]\n"
+     "usage: trailwatch validate [--config FILE|ssm:NAME] [--print] [--allow-cache] [--state-dir DIR]\n"
      "\n"
      "Checks a configuration file. Every error is printed as FILE:LINE:COL: KEY: MESSAGE.\n"
+     "An ssm:NAME config is fetched and checked as fetched (nothing is cached).\n"
      "\n"
-     "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml)\n"
+     "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml), or ssm:NAME\n"
+     "  --allow-cache   ssm: when the fetch fails, check the cached copy instead (for ExecStartPre\n"
+     "                  on hosts that boot without network)\n"
+     "  --state-dir DIR where the ssm: cache lives (default /var/lib/trailwatch)\n"
      "  --print         also print the effective configuration (defaults and environment applied,\n"
      "                  secrets redacted)\n"
      "\n"
-     "exit status: 0 valid, 78 invalid\n"},
+     "exit status: 0 valid, 78 invalid, 69 ssm: parameter could not be fetched (network,\n"
+     "credentials, not found)\n"},
     {"prepare-image",
      "usage: trailwatch prepare-image [--config FILE] [--yes] [--machine-id]\n"
      "\n"
@@ -84,6 +97,10 @@ const char* help_for(std::string_view command) {
   return nullptr;
 }
 
+bool takes_state_dir(std::string_view command) {
+  return command == "run" || command == "once" || command == "validate";
+}
+
 int usage_error(std::string_view command, const std::string& message) {
   std::fprintf(stderr, "trailwatch %.*s: %s\n\n%s", static_cast<int>(command.size()), command.data(),
                message.c_str(), help_for(command) != nullptr ? help_for(command) : kMainHelp);
@@ -106,10 +123,12 @@ int run_cli(int argc, char** argv) {
     return kExitUsage;
   }
 
-  std::string config_path = kDefaultConfig;
+  ConfigSource source;
+  source.config_path = kDefaultConfig;
   bool print = false;
   bool yes = false;
   bool machine_id = false;
+  bool allow_cache = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -118,9 +137,16 @@ int run_cli(int argc, char** argv) {
     }
     if (command != "version" && (a == "--config" || a == "-c")) {
       if (i + 1 >= args.size()) return usage_error(command, "--config needs a file name");
-      config_path = std::string(args[++i]);
+      source.config_path = std::string(args[++i]);
     } else if (command != "version" && a.starts_with("--config=")) {
-      config_path = std::string(a.substr(std::strlen("--config=")));
+      source.config_path = std::string(a.substr(std::strlen("--config=")));
+    } else if (takes_state_dir(command) && a == "--state-dir") {
+      if (i + 1 >= args.size()) return usage_error(command, "--state-dir needs a directory");
+      source.state_dir = std::string(args[++i]);
+    } else if (takes_state_dir(command) && a.starts_with("--state-dir=")) {
+      source.state_dir = std::string(a.substr(std::strlen("--state-dir=")));
+    } else if (command == "validate" && a == "--allow-cache") {
+      allow_cache = true;
     } else if (command == "validate" && a == "--print") {
       print = true;
     } else if (command == "prepare-image" && (a == "--yes" || a == "-y")) {
@@ -132,15 +158,18 @@ int run_cli(int argc, char** argv) {
     }
   }
 
+  if (source.config_path == kSsmConfigPrefix) return usage_error(command, "--config ssm: needs a parameter name");
+  if (source.state_dir.empty()) return usage_error(command, "--state-dir needs a directory");
+  if (command == "validate") source.allow_cache = allow_cache;
   const common::ProcessEnvironment env;
   if (command == "version") {
     std::printf("trailwatch %s\n", TRAILWATCH_VERSION);
     return kExitOk;
   }
-  if (command == "validate") return run_validate(config_path, env, print);
-  if (command == "once") return run_once(config_path, env);
-  if (command == "prepare-image") return run_prepare_image(config_path, env, yes, machine_id);
-  return run_daemon(config_path, env);
+  if (command == "validate") return run_validate(source, env, print);
+  if (command == "once") return run_once(source, env);
+  if (command == "prepare-image") return run_prepare_image(source.config_path, env, yes, machine_id);
+  return run_daemon(source, env);
 }
 
 }  // namespace agent

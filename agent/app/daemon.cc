@@ -15,6 +15,7 @@
 #include "agent/app/aws_context.h"
 #include "agent/app/instance_state.h"
 #include "agent/app/runtime.h"
+#include "agent/app/ssm_config.h"
 #include "agent/sinks/cloudwatch_cost.h"
 #include "agent/config/agent_config.h"
 #include "common/clock/clock.h"
@@ -51,10 +52,36 @@ std::optional<AgentConfig> load_or_report(const std::string& path, const common:
   return std::move(load.config);
 }
 
+// The start-up config of run/once: a file, or an ssm: parameter (fetched, else the cached copy).
+// Sets exit_code when there is none.
+std::optional<AgentConfig> load_startup_config(const ConfigSource& source, const common::Environment& env,
+                                               int& exit_code) {
+  const auto name = ssm_parameter_of(source.config_path);
+  if (!name) {
+    auto config = load_or_report(source.config_path, env);
+    if (!config) exit_code = kExitConfig;
+    return config;
+  }
+  SsmConfigResult got = obtain_ssm_config(*name, source.state_dir, env, source.allow_cache);
+  for (const auto& m : got.messages) spdlog::log(m.starts_with("warning") ? spdlog::level::warn : spdlog::level::err,
+                                                "{}", m.substr(m.find(": ") + 2));
+  for (const auto& w : got.warnings) spdlog::warn("config: {}", w.to_string());
+  if (!got.config) {
+    exit_code = got.fetched_invalid ? kExitConfig : kExitUnavailable;
+    spdlog::critical("no configuration from {} (trailwatch validate --config {} checks it)", source.config_path,
+                     source.config_path);
+    return std::nullopt;
+  }
+  if (!got.from_cache) spdlog::info("configuration fetched from {}", source.config_path);
+  return got.config;
+}
+
 class Daemon {
  public:
-  Daemon(std::string config_path, const common::Environment& env, AgentConfig config)
-      : config_path_(std::move(config_path)),
+  Daemon(ConfigSource source, const common::Environment& env, AgentConfig config)
+      : config_path_(source.config_path),
+        source_(std::move(source)),
+        ssm_name_(ssm_parameter_of(source_.config_path)),
         env_(env),
         config_(std::move(config)),
         scheduler_(io_),
@@ -165,7 +192,46 @@ class Daemon {
   void reload() {
     spdlog::info("SIGHUP: reloading {}", config_path_);
     (void)notifier_.notify("RELOADING=1");
-    ConfigLoad load = load_config_file(config_path_, env_);
+    if (ssm_name_) {
+      refetch();
+      return;
+    }
+    reload_with(load_config_file(config_path_, env_));
+  }
+
+  // SIGHUP with `--config ssm:NAME`: fetch again (on the loop; the running pipelines go on), then
+  // validate and cache; any failure keeps the running configuration.
+  void refetch() {
+    if (refetching_) {
+      spdlog::info("SIGHUP: a re-fetch of {} is already running", config_path_);
+      return;
+    }
+    if (!fetcher_) fetcher_ = std::make_unique<SsmConfigFetcher>(io_, clock_, scheduler_, env_, *ssm_name_);
+    refetching_ = true;
+    fetcher_->fetch([this](common::Result<common::aws::SsmParameter> parameter) {
+      refetching_ = false;
+      if (stopping_) return;
+      if (!parameter.ok()) {
+        spdlog::error("reload rejected: {}; keeping the running configuration", parameter.error().to_string());
+        (void)notifier_.notify("READY=1");
+        return;
+      }
+      FetchedConfig fetched = accept_fetched_config(*ssm_name_, *parameter, source_.state_dir, env_);
+      if (!fetched.load.config) {
+        for (const auto& e : fetched.load.errors) spdlog::error("config: {}", e.to_string());
+        spdlog::error("reload rejected: {} (version {}) refused: {} error(s); cache {} kept; keeping the running "
+                      "configuration",
+                      config_path_, parameter->version, fetched.load.errors.size(), fetched.cache_path);
+        (void)notifier_.notify("READY=1");
+        return;
+      }
+      if (!fetched.cache_warning.empty()) spdlog::warn("{}", fetched.cache_warning);
+      spdlog::info("fetched {} version {}", config_path_, parameter->version);
+      reload_with(std::move(fetched.load));
+    });
+  }
+
+  void reload_with(ConfigLoad load) {
     for (const auto& w : load.warnings) spdlog::warn("config: {}", w.to_string());
     if (!load.errors.empty() || !load.config) {
       for (const auto& e : load.errors) spdlog::error("config: {}", e.to_string());
@@ -264,6 +330,8 @@ class Daemon {
   }
 
   std::string config_path_;
+  ConfigSource source_;
+  std::optional<std::string> ssm_name_;  // set for `--config ssm:NAME`
   const common::Environment& env_;
   AgentConfig config_;
   boost::asio::io_context io_;
@@ -277,6 +345,8 @@ class Daemon {
   std::shared_ptr<AwsContext> pending_aws_;
   std::vector<std::shared_ptr<AwsContext>> retired_aws_;
   std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<SsmConfigFetcher> fetcher_;  // SIGHUP re-fetches of an ssm: config
+  bool refetching_ = false;
   bool stopping_ = false;
   bool finished_ = false;
   int exit_code_ = kExitOk;
@@ -285,20 +355,22 @@ class Daemon {
 
 }  // namespace
 
-int run_daemon(const std::string& config_path, const common::Environment& env) {
+int run_daemon(const ConfigSource& source, const common::Environment& env) {
   setup_logging("info");
-  auto config = load_or_report(config_path, env);
-  if (!config) return kExitConfig;
-  setup_logging(std::string(to_string(config->agent.log_level)));
   std::signal(SIGPIPE, SIG_IGN);
-  Daemon daemon(config_path, env, std::move(*config));
+  int exit_code = kExitOk;
+  auto config = load_startup_config(source, env, exit_code);
+  if (!config) return exit_code;
+  setup_logging(std::string(to_string(config->agent.log_level)));
+  Daemon daemon(source, env, std::move(*config));
   return daemon.run();
 }
 
-int run_once(const std::string& config_path, const common::Environment& env) {
+int run_once(const ConfigSource& source, const common::Environment& env) {
   setup_logging("warn");
-  auto config = load_or_report(config_path, env);
-  if (!config) return kExitConfig;
+  int exit_code = kExitOk;
+  auto config = load_startup_config(source, env, exit_code);
+  if (!config) return exit_code;
   boost::asio::io_context io;
   common::SystemClock clock;
   common::AsioScheduler scheduler(io);
@@ -341,8 +413,27 @@ int run_once(const std::string& config_path, const common::Environment& env) {
   return flushed ? kExitOk : kExitFailure;
 }
 
-int run_validate(const std::string& config_path, const common::Environment& env, bool print_effective) {
-  ConfigLoad load = load_config_file(config_path, env);
+int run_validate(const ConfigSource& source, const common::Environment& env, bool print_effective) {
+  const std::string& config_path = source.config_path;
+  ConfigLoad load;
+  if (auto name = ssm_parameter_of(config_path)) {
+    // The parameter as fetched now; with --allow-cache a failed fetch validates the cached copy.
+    auto parameter = fetch_ssm_parameter_now(*name, env);
+    if (parameter.ok()) {
+      load = load_config_text(parameter->value, config_path, env, source.state_dir);
+    } else if (source.allow_cache && load_cached_config(*name, source.state_dir, env)) {
+      auto cached = load_cached_config(*name, source.state_dir, env);
+      std::fprintf(stderr, "warning: %s; validating the cached copy %s\n", parameter.error().to_string().c_str(),
+                   cached->path.c_str());
+      load = std::move(cached->load);
+    } else {
+      std::fprintf(stderr, "error: %s\n%s: not validated: the parameter could not be fetched\n",
+                   parameter.error().to_string().c_str(), config_path.c_str());
+      return kExitUnavailable;
+    }
+  } else {
+    load = load_config_file(config_path, env);
+  }
   print_diagnostics(load);
   if (!load.errors.empty() || !load.config) {
     std::fprintf(stderr, "%s: invalid, %zu error(s)\n", config_path.c_str(), load.errors.size());

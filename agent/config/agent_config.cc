@@ -257,13 +257,14 @@ AwsConfig parse_aws(const ConfigNode& n, const Context& ctx) {
   a.imds.retries = static_cast<int>(imds.get_int("retries", a.imds.retries, 0, 5));
 
   ConfigNode endpoints = n.section("endpoints");
-  endpoints.expect_keys({"cloudwatch", "cloudwatch_logs", "cloudtrail_data", "s3", "sns", "sts"});
+  endpoints.expect_keys({"cloudwatch", "cloudwatch_logs", "cloudtrail_data", "s3", "sns", "sts", "ssm"});
   a.endpoints.cloudwatch = get_url(endpoints, "cloudwatch", "");
   a.endpoints.cloudwatch_logs = get_url(endpoints, "cloudwatch_logs", "");
   a.endpoints.cloudtrail_data = get_url(endpoints, "cloudtrail_data", "");
   a.endpoints.s3 = get_url(endpoints, "s3", "");
   a.endpoints.sns = get_url(endpoints, "sns", "");
   a.endpoints.sts = get_url(endpoints, "sts", "");
+  a.endpoints.ssm = get_url(endpoints, "ssm", "");
 
   a.use_fips = n.get_bool("use_fips", a.use_fips);
   a.use_dualstack = n.get_bool("use_dualstack", a.use_dualstack);
@@ -604,6 +605,7 @@ void apply_environment(const Context& ctx, const ConfigNode& root) {
       {"s3", "AWS_ENDPOINT_URL_S3", &aws.endpoints.s3},
       {"sns", "AWS_ENDPOINT_URL_SNS", &aws.endpoints.sns},
       {"sts", "AWS_ENDPOINT_URL_STS", &aws.endpoints.sts},
+      {"ssm", "AWS_ENDPOINT_URL_SSM", &aws.endpoints.ssm},
   };
   for (const Service& s : services) {
     const std::string key_path = endpoints.child_path(s.key);
@@ -626,12 +628,14 @@ void apply_environment(const Context& ctx, const ConfigNode& root) {
   }
 }
 
-ConfigLoad load_document(ConfigDocument doc, const std::string& display_name, const common::Environment& env) {
+ConfigLoad load_document(ConfigDocument doc, const std::string& display_name, const common::Environment& env,
+                         const std::optional<std::string>& base_dir = std::nullopt) {
   ConfigLoad load;
   try {
     AgentConfig config;
     if (doc.parsed()) {
-      Context ctx{env, std::filesystem::path(display_name).parent_path(), doc, config};
+      Context ctx{env, base_dir ? std::filesystem::path(*base_dir) : std::filesystem::path(display_name).parent_path(),
+                  doc, config};
       const ConfigNode root = doc.root();
       root.expect_keys({"agent", "aws", "metrics", "audit", "trail", "alarms", "delivery", "local"});
       config.agent = parse_agent(root.section("agent"), ctx);
@@ -831,8 +835,9 @@ ConfigLoad load_config_file(const std::string& path, const common::Environment& 
   return load_document(ConfigDocument::from_file(path), path, env);
 }
 
-ConfigLoad load_config_text(std::string_view yaml, const std::string& display_name, const common::Environment& env) {
-  return load_document(ConfigDocument::from_text(yaml, display_name), display_name, env);
+ConfigLoad load_config_text(std::string_view yaml, const std::string& display_name, const common::Environment& env,
+                            const std::optional<std::string>& base_dir) {
+  return load_document(ConfigDocument::from_text(yaml, display_name), display_name, env, base_dir);
 }
 
 std::string dump_effective_config(const AgentConfig& c) {
@@ -869,7 +874,7 @@ std::string dump_effective_config(const AgentConfig& c) {
   const std::pair<const char*, const std::string*> endpoint_fields[] = {
       {"cloudwatch", &c.aws.endpoints.cloudwatch}, {"cloudwatch_logs", &c.aws.endpoints.cloudwatch_logs},
       {"cloudtrail_data", &c.aws.endpoints.cloudtrail_data}, {"s3", &c.aws.endpoints.s3},
-      {"sns", &c.aws.endpoints.sns}, {"sts", &c.aws.endpoints.sts}};
+      {"sns", &c.aws.endpoints.sns}, {"sts", &c.aws.endpoints.sts}, {"ssm", &c.aws.endpoints.ssm}};
   for (const auto& [key, value] : endpoint_fields) {
     if (!value->empty()) endpoints[key] = *value;
   }

@@ -116,6 +116,7 @@ struct AwsEndpoints {
   std::string s3;
   std::string sns;
   std::string sts;
+  std::string ssm;  // Parameter Store, for `--config ssm:NAME` re-fetches (docs/configuration.md)
   bool operator==(const AwsEndpoints&) const = default;
 };
 
@@ -286,8 +287,10 @@ struct ConfigLoad {
 ConfigLoad load_config_file(const std::string& path, const common::Environment& env);
 
 // Same for text already in memory; `display_name` names it in diagnostics and its directory part
-// (if any) is the base for relative paths.
-ConfigLoad load_config_text(std::string_view yaml, const std::string& display_name, const common::Environment& env);
+// (if any) is the base for relative paths, unless base_dir is given (a config fetched from SSM,
+// display name "ssm:/trailwatch/fleet", resolves against the state directory).
+ConfigLoad load_config_text(std::string_view yaml, const std::string& display_name, const common::Environment& env,
+                            const std::optional<std::string>& base_dir = std::nullopt);
 
 // The resolved configuration as YAML (loadable again), with secret_access_key and session_token
 // shown as "<redacted>".

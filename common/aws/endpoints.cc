@@ -38,6 +38,7 @@ std::string_view host_prefix(Service s) {
     case Service::kS3: return "s3";
     case Service::kSns: return "sns";
     case Service::kSts: return "sts";
+    case Service::kSsm: return "ssm";  // ssm[-fips].<region>.amazonaws.com
   }
   return "";
 }

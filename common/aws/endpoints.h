@@ -12,9 +12,9 @@
 
 namespace common::aws {
 
-enum class Service { kCloudWatch, kCloudWatchLogs, kCloudTrailData, kS3, kSns, kSts };
+enum class Service { kCloudWatch, kCloudWatchLogs, kCloudTrailData, kS3, kSns, kSts, kSsm };
 
-// SigV4 signing name: monitoring, logs, cloudtrail-data, s3, sns, sts.
+// SigV4 signing name: monitoring, logs, cloudtrail-data, s3, sns, sts, ssm.
 std::string_view signing_name(Service service);
 
 struct EndpointOptions {
