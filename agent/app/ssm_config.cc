@@ -30,7 +30,7 @@ common::Result<AwsConfig> ssm_bootstrap_aws_config(const std::string& name, cons
     return common::Error(common::ErrorCode::kConfig, fmt::format("ssm:{}: {}", name, problem));
   }
   // An empty config file reads the environment exactly as a real one does.
-  ConfigLoad env_only = load_config_text("", "environment", env);
+  ConfigLoad env_only = load_config_text("{}\n", "environment", env);
   if (!env_only.config) {
     std::string why;
     for (const auto& e : env_only.errors) why += (why.empty() ? "" : "; ") + e.to_string();

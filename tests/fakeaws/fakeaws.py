@@ -88,6 +88,13 @@ kMaxSnsGroupIdChars = 128            # DOC_SNS_PUBLISH
 
 DOC_S3_PUT = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html"
 kMaxS3SinglePutBytes = 5 * 1024 ** 3  # DOC_S3_PUT
+# SSM Parameter Store. DOC_SSM_TIERS = https://docs.aws.amazon.com/systems-manager/latest/userguide/
+# parameter-store-advanced-parameters.html ; DOC_SSM_GET = .../APIReference/API_GetParameter.html
+kSsmStandardValueLimit = 4096        # DOC_SSM_TIERS "4 KB" (standard)
+kSsmAdvancedValueLimit = 8192        # DOC_SSM_TIERS "8 KB" (advanced)
+kSsmMaxNameLength = 2048             # DOC_SSM_GET Name: 1-2048 (ARN included)
+kSsmNameRe = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+kSsmTypes = ("String", "StringList", "SecureString")
 kS3MaxSkewSeconds = 15 * 60          # S3 RequestTimeTooSkewed MaxAllowedSkewMilliseconds=900000
 
 DOC_SIGV4 = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html"
@@ -106,7 +113,7 @@ DEFAULT_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 DOC_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 DOC_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
-SERVICES = ("monitoring", "logs", "cloudtrail-data", "s3", "sns", "sts", "imds", "ecs")
+SERVICES = ("monitoring", "logs", "cloudtrail-data", "s3", "sns", "sts", "ssm", "imds", "ecs")
 
 XMLNS = {
     "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
@@ -228,6 +235,8 @@ class State:
             self.clock_offset = 0.0
             self.log_groups = {}   # name -> {"created": ms, "streams": {name: {...}}}
             self.objects = {}      # (bucket, key) -> {"body": bytes, "headers": {...}}
+            # SSM name -> {"versions": [{"value","type","tier","key_id","modified"}, ...]} (version = index+1)
+            self.ssm_parameters = {}
             self.imds_tokens = {}  # token -> expiry (server clock)
             self.imds_creds = None
             self.container_creds = None
@@ -1751,13 +1760,120 @@ def control_requests(query):
     return {"requests": recs}
 
 
+def seed_ssm_parameters(params):
+    """{"name": "value"} or {"name": {"value", "type", "tier", "key_id"}}: each puts a new version,
+    checked as PutParameter checks it (name shape, type, tier value-size limit)."""
+    if not isinstance(params, dict):
+        raise AwsError(400, "BadConfig", "ssm_parameters must be a JSON object of name -> value/spec")
+    now = STATE.now()
+    staged = []
+    for name, spec in params.items():
+        if not isinstance(spec, dict):
+            spec = {"value": spec}
+        value = spec.get("value")
+        ptype = spec.get("type", "String")
+        tier = spec.get("tier", "Standard")
+        if not isinstance(value, str) or value == "":
+            raise AwsError(400, "ValidationException", "%s: value must be a non-empty string" % name)
+        if len(name) > kSsmMaxNameLength or not kSsmNameRe.match(name) or "//" in name:
+            raise AwsError(400, "ValidationException", "Parameter name %s is not valid" % name)
+        if ptype not in kSsmTypes:
+            raise AwsError(400, "ValidationException", "type must be one of %s" % ", ".join(kSsmTypes))
+        if tier not in ("Standard", "Advanced"):
+            raise AwsError(400, "ValidationException", "tier must be Standard or Advanced")
+        limit = kSsmAdvancedValueLimit if tier == "Advanced" else kSsmStandardValueLimit
+        if len(value.encode("utf-8")) > limit:
+            raise AwsError(400, "ValidationException",
+                           "%s tier parameters support a maximum parameter value of %d characters"
+                           % (tier, limit))
+        staged.append((name, {"value": value, "type": ptype, "tier": tier,
+                              "key_id": spec.get("key_id", "alias/aws/ssm") if ptype == "SecureString" else None,
+                              "modified": now}))
+    with STATE.lock:
+        for name, version in staged:
+            STATE.ssm_parameters.setdefault(name, {"versions": []})["versions"].append(version)
+
+
+def _ssm_lookup(ctx, name):
+    """(stored name, version number, version dict, selector) for a GetParameter Name."""
+    selector = None
+    key = name
+    if name.startswith("arn:"):
+        parts = name.split(":", 5)
+        if len(parts) != 6 or parts[2] != "ssm" or not parts[5].startswith("parameter"):
+            raise AwsError(400, "ValidationException", "Invalid parameter ARN %s" % name)
+        if parts[3] != ctx.region:
+            raise AwsError(400, "ValidationException",
+                           "The ARN's region %s is not the request's region %s" % (parts[3], ctx.region))
+        key = parts[5][len("parameter"):]
+    if ":" in key:
+        key, selector = key.split(":", 1)
+    with STATE.lock:
+        entry = STATE.ssm_parameters.get(key)
+        if entry is None and key.startswith("/") and name.startswith("arn:"):
+            key = key[1:]
+            entry = STATE.ssm_parameters.get(key)
+        if entry is None:
+            raise AwsError(400, "ParameterNotFound", "Parameter %s not found." % name)
+        versions = list(entry["versions"])
+    if selector is None:
+        return key, len(versions), versions[-1], None
+    if not selector.isdigit() or not 1 <= int(selector) <= len(versions):
+        raise AwsError(400, "ParameterVersionNotFound",
+                       "Systems Manager could not find version %s of %s." % (selector, key))
+    return key, int(selector), versions[int(selector) - 1], ":" + selector
+
+
+def handle_ssm(ctx):
+    target = ctx.headers.get("X-Amz-Target", "")
+    prefix, _, op = target.partition(".")
+    ctx.operation = op
+    if prefix != "AmazonSSM" or op != "GetParameter":
+        raise AwsError(400, "UnknownOperationException", "fakeaws SSM has only GetParameter, not %s" % target)
+    ctype = (ctx.headers.get("Content-Type") or "").split(";")[0].strip()
+    if ctype != "application/x-amz-json-1.1":
+        raise AwsError(400, "SerializationException", "Content-Type must be application/x-amz-json-1.1")
+    try:
+        params = json.loads(ctx.decoded_body().decode("utf-8") or "{}")
+    except (UnicodeDecodeError, ValueError):
+        raise AwsError(400, "SerializationException", "Body is not valid JSON.")
+    if not isinstance(params, dict):
+        raise AwsError(400, "SerializationException", "Body must be a JSON object.")
+    unknown = sorted(set(params) - {"Name", "WithDecryption"})
+    if unknown:
+        raise AwsError(400, "SerializationException", "Unknown members %s" % unknown)
+    name = params.get("Name")
+    decrypt = params.get("WithDecryption", False)
+    if not isinstance(name, str) or not 1 <= len(name) <= kSsmMaxNameLength:
+        raise AwsError(400, "ValidationException",
+                       "1 validation error detected: Value at 'name' failed to satisfy constraint: "
+                       "Member must have length between 1 and 2048")
+    if not isinstance(decrypt, bool):
+        raise AwsError(400, "SerializationException", "WithDecryption must be a boolean")
+    key, number, version, selector = _ssm_lookup(ctx, name)
+    value = version["value"]
+    if version["type"] == "SecureString" and not decrypt:
+        # Real SSM returns the KMS ciphertext, base64; a stand-in that is clearly not the plaintext.
+        value = base64.b64encode(b"fakeaws-kms:" + hashlib.sha256(value.encode()).digest()).decode()
+    account = STATE.config["imds_account_id"]
+    arn = "arn:aws:ssm:%s:%s:parameter%s%s" % (ctx.region, account, "" if key.startswith("/") else "/", key)
+    out = {"Name": key, "Type": version["type"], "Value": value, "Version": number,
+           "LastModifiedDate": round(version["modified"], 3), "ARN": arn, "DataType": "text"}
+    if selector:
+        out["Selector"] = selector
+    ctx.data = {"Name": name, "WithDecryption": decrypt, "Version": number, "Type": version["type"]}
+    return Response(200, json.dumps({"Parameter": out}), "application/x-amz-json-1.1")
+
+
 def control_state():
     with STATE.lock:
         groups = {g: {s: {"events": list(v["events"])} for s, v in d["streams"].items()}
                   for g, d in STATE.log_groups.items()}
         objects = [{"bucket": b, "key": k, "size": len(o["body"]), "headers": o["headers"],
                     "metadata": o["metadata"]} for (b, k), o in STATE.objects.items()]
-        return {"log_groups": groups, "objects": objects, "clock_offset_seconds": STATE.clock_offset,
+        ssm = {n: {"version": len(e["versions"]), "type": e["versions"][-1]["type"],
+                   "tier": e["versions"][-1]["tier"]} for n, e in STATE.ssm_parameters.items()}
+        return {"log_groups": groups, "objects": objects, "ssm_parameters": ssm, "clock_offset_seconds": STATE.clock_offset,
                 "server_time": iso8601(STATE.now())}
 
 
@@ -1765,12 +1881,16 @@ def control_config(method, params):
     if method == "POST":
         if not isinstance(params, dict):
             raise AwsError(400, "BadConfig", "config must be a JSON object")
-        unknown = sorted(set(params) - set(STATE.config) - {"log_groups"})
+        unknown = sorted(set(params) - set(STATE.config) - {"log_groups", "ssm_parameters"})
         if unknown:
             raise AwsError(400, "BadConfig", "unknown keys %s; allowed: %s"
-                           % (unknown, sorted(STATE.config) + ["log_groups"]))
+                           % (unknown, sorted(STATE.config) + ["log_groups", "ssm_parameters"]))
+        if "ssm_parameters" in params:
+            seed_ssm_parameters(params["ssm_parameters"])
         with STATE.lock:
             for k, v in params.items():
+                if k == "ssm_parameters":
+                    continue
                 if k == "log_groups":
                     now_ms = int(STATE.now() * 1000)
                     for g, streams in v.items():
@@ -1835,6 +1955,8 @@ def classify(method, path, headers):
     if service is None:
         if target.startswith("Logs_"):
             service = "logs"
+        elif target.startswith("AmazonSSM."):
+            service = "ssm"
         elif target.startswith("GraniteServiceVersion20100801"):
             service = "monitoring"
         elif path.startswith("/PutAuditEvents"):
@@ -1860,7 +1982,7 @@ def classify(method, path, headers):
 
 HANDLERS = {
     "monitoring": handle_monitoring, "logs": handle_logs, "cloudtrail-data": handle_cloudtrail_data,
-    "s3": handle_s3, "sns": handle_sns, "sts": handle_sts, "imds": handle_imds,
+    "s3": handle_s3, "sns": handle_sns, "sts": handle_sts, "ssm": handle_ssm, "imds": handle_imds,
     "ecs": handle_container_creds,
 }
 UNSIGNED_SERVICES = ("imds", "ecs")
