@@ -85,9 +85,10 @@ class Agent:
     run N goes to <directory>/agent-N.log. Registered with the test's cleanup: a run still alive at the
     end of the test is killed."""
 
-    def __init__(self, test, config, directory, env=None):
+    def __init__(self, test, config, directory, env=None, extra_args=()):
         self.test = test
         self.config = config
+        self.extra_args = list(extra_args)  # after `run --config <config>`, e.g. ["--state-dir", d]
         self.directory = directory
         self.env = env if env is not None else agent_env()
         self.logs = []
@@ -98,7 +99,7 @@ class Agent:
         path = os.path.join(self.directory, "agent-%d.log" % len(self.logs))
         self.logs.append(path)
         with open(path, "w") as err:
-            self.proc = subprocess.Popen([BINARY, "run", "--config", self.config], env=self.env,
+            self.proc = subprocess.Popen([BINARY, "run", "--config", self.config] + self.extra_args, env=self.env,
                                          stdout=subprocess.DEVNULL, stderr=err)
         if wait_running:
             deadline = time.monotonic() + timeout
