@@ -29,7 +29,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
-from client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SERVER, FakeAws  # noqa: E402
+from client import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, SERVER, FakeAws, FakeAwsError  # noqa: E402
 
 AWS = "/usr/bin/aws"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:agent-alarms"
@@ -251,6 +251,46 @@ class AwsCliFidelity(FakeAwsCase):
         (put,) = self.fake.requests("monitoring", accepted=True)
         self.assertEqual(put["access_key_id"], creds["AccessKeyId"])
         self.assertTrue(put["session_token"])
+
+    def test_ssm_get_parameter(self):
+        yaml_text = "metrics:\n  interval: 10s\n"
+        self.fake.config(ssm_parameters={"/trailwatch/fleet": {"value": yaml_text, "type": "SecureString"},
+                                         "plain": "v1"})
+        out = self.aws("ssm", "get-parameter", "--name", "/trailwatch/fleet", "--with-decryption")
+        p = json.loads(out.stdout)["Parameter"]
+        self.assertEqual((p["Name"], p["Type"], p["Value"], p["Version"]),
+                         ("/trailwatch/fleet", "SecureString", yaml_text, 1))
+        self.assertEqual(p["ARN"], "arn:aws:ssm:us-east-1:123456789012:parameter/trailwatch/fleet")
+        # Without decryption a SecureString is not its plaintext.
+        out = self.aws("ssm", "get-parameter", "--name", "/trailwatch/fleet")
+        self.assertNotEqual(json.loads(out.stdout)["Parameter"]["Value"], yaml_text)
+        # By ARN, by version, and a second version.
+        self.fake.config(ssm_parameters={"plain": "v2"})
+        out = self.aws("ssm", "get-parameter", "--name", "arn:aws:ssm:us-east-1:123456789012:parameter/plain")
+        self.assertEqual(json.loads(out.stdout)["Parameter"]["Value"], "v2")
+        out = self.aws("ssm", "get-parameter", "--name", "plain:1")
+        self.assertEqual(json.loads(out.stdout)["Parameter"]["Value"], "v1")
+        recs = self.fake.requests("ssm", operation="GetParameter", accepted=True)
+        self.assertEqual(len(recs), 4)  # every one signed and checked by botocore
+        self.assertTrue(recs[0]["data"]["WithDecryption"])
+        # Missing: ParameterNotFound, as awscli reports it.
+        bad = self.aws("ssm", "get-parameter", "--name", "/nope", check=False)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("ParameterNotFound", bad.stderr)
+        bad = self.aws("ssm", "get-parameter", "--name", "plain:9", check=False)
+        self.assertIn("ParameterVersionNotFound", bad.stderr)
+
+    def test_ssm_seed_size_limits(self):
+        self.fake.config(ssm_parameters={"/std": "x" * 4096})
+        with self.assertRaisesRegex(FakeAwsError, "maximum parameter value of 4096"):
+            self.fake.config(ssm_parameters={"/std": "x" * 4097})
+        self.fake.config(ssm_parameters={"/adv": {"value": "x" * 8192, "tier": "Advanced"}})
+        with self.assertRaisesRegex(FakeAwsError, "maximum parameter value of 8192"):
+            self.fake.config(ssm_parameters={"/adv": {"value": "x" * 8193, "tier": "Advanced"}})
+        with self.assertRaisesRegex(FakeAwsError, "not valid"):
+            self.fake.config(ssm_parameters={"/bad name": "x"})
+        self.assertEqual(self.fake.state()["ssm_parameters"]["/adv"], {"version": 1, "type": "String",
+                                                                      "tier": "Advanced"})
 
 
 class BotocoreFidelity(FakeAwsCase):
@@ -762,7 +802,6 @@ class ControlAndLifecycle(FakeAwsCase):
         self.assertEqual(env["AWS_EC2_METADATA_DISABLED"], "true")
 
     def test_bad_fault_spec_rejected(self):
-        from client import FakeAwsError
         with self.assertRaises(FakeAwsError):
             self.fake.add_fault("explode", "monitoring")
         with self.assertRaises(FakeAwsError):
