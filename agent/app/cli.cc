@@ -74,7 +74,7 @@ constexpr CommandHelp kHelp[] = {
      "exit status: 0 valid, 78 invalid, 69 ssm: parameter could not be fetched (network,\n"
      "credentials, not found)\n"},
     {"prepare-image",
-     "usage: trailwatch prepare-image [--config FILE] [--yes] [--machine-id]\n"
+     "usage: trailwatch prepare-image [--config FILE|ssm:NAME] [--yes] [--machine-id] [--state-dir DIR]\n"
      "\n"
      "Clears the instance-specific state so that instances launched from an image start fresh:\n"
      "checkpoints, the metrics spool, queued alarm notifications, alarm states, the stored host\n"
@@ -85,6 +85,8 @@ constexpr CommandHelp kHelp[] = {
      "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml)\n"
      "  --yes           do not ask (it asks only when stdin is a terminal)\n"
      "  --machine-id    also empty /etc/machine-id (systemd writes a new one at first boot)\n"
+     "  --state-dir DIR ssm: where the cache lives (default /var/lib/trailwatch); prepare-image\n"
+     "                  fetches the parameter and keeps the cached copy in the image\n"
      "\n"
      "exit status: 0 done, 78 invalid configuration, 1 trailwatch running or a file not removable\n"},
     {"version", "usage: trailwatch version\n\nPrints the version.\n"},
@@ -98,7 +100,7 @@ const char* help_for(std::string_view command) {
 }
 
 bool takes_state_dir(std::string_view command) {
-  return command == "run" || command == "once" || command == "validate";
+  return command == "run" || command == "once" || command == "validate" || command == "prepare-image";
 }
 
 int usage_error(std::string_view command, const std::string& message) {
@@ -168,7 +170,7 @@ int run_cli(int argc, char** argv) {
   }
   if (command == "validate") return run_validate(source, env, print);
   if (command == "once") return run_once(source, env);
-  if (command == "prepare-image") return run_prepare_image(source.config_path, env, yes, machine_id);
+  if (command == "prepare-image") return run_prepare_image(source, env, yes, machine_id);
   return run_daemon(source, env);
 }
 

@@ -445,8 +445,26 @@ int run_validate(const ConfigSource& source, const common::Environment& env, boo
   return kExitOk;
 }
 
-int run_prepare_image(const std::string& config_path, const common::Environment& env, bool yes, bool machine_id) {
-  ConfigLoad load = load_config_file(config_path, env);
+int run_prepare_image(const ConfigSource& source, const common::Environment& env, bool yes, bool machine_id) {
+  const std::string& config_path = source.config_path;
+  ConfigLoad load;
+  if (auto name = ssm_parameter_of(config_path)) {
+    // An image build: fetch (which also bakes the cache into the image, for a first boot without
+    // network), else the cached copy, else the defaults (state_dir /var/lib/trailwatch).
+    SsmConfigResult got = obtain_ssm_config(*name, source.state_dir, env, /*allow_cache=*/true);
+    for (const auto& m : got.messages) std::fprintf(stderr, "%s\n", m.c_str());
+    if (got.config) {
+      load.config = std::move(got.config);
+    } else if (got.fetched_invalid) {
+      std::fprintf(stderr, "%s: invalid; prepare-image needs it to find agent.state_dir\n", config_path.c_str());
+      return kExitConfig;
+    } else {
+      std::fprintf(stderr, "warning: %s not available; clearing the default locations\n", config_path.c_str());
+      load = load_config_text("{}\n", "defaults", env);
+    }
+  } else {
+    load = load_config_file(config_path, env);
+  }
   print_diagnostics(load);
   if (!load.errors.empty() || !load.config) {
     std::fprintf(stderr, "%s: invalid, %zu error(s); prepare-image needs it to find agent.state_dir\n",

@@ -35,6 +35,7 @@ int run_validate(const ConfigSource& source, const common::Environment& env, boo
 
 // `trailwatch prepare-image`: removes the instance-specific state (reset_instance_state()) before an
 // image is made; with machine_id also empties /etc/machine-id. Refuses (1) while the daemon runs.
-int run_prepare_image(const std::string& config_path, const common::Environment& env, bool yes, bool machine_id);
+// An ssm:NAME config is fetched (and cached), else read from the cache, else the defaults apply.
+int run_prepare_image(const ConfigSource& source, const common::Environment& env, bool yes, bool machine_id);
 
 }  // namespace agent

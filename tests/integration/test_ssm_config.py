@@ -235,6 +235,28 @@ class SsmConfigTest(harness.FakeAwsTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("validating the cached copy", r.stderr)
 
+    def test_prepare_image_fetches_and_keeps_the_cache(self):
+        # An image build: prepare-image finds agent.state_dir in the parameter, clears the instance state
+        # there, and leaves the cached copy for a first boot without network.
+        self.seed(fleet_yaml(self.tmp))
+        os.makedirs(os.path.join(self.tmp, "state"))
+        planted = os.path.join(self.tmp, "state", "checkpoints.json")
+        with open(planted, "w") as f:
+            f.write("{}")
+        r = self.trailwatch("prepare-image", "--config", "ssm:" + NAME, "--yes")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("removed " + planted, r.stdout)
+        self.assertFalse(os.path.exists(planted))
+        self.assertEqual(self.cache_text(), fleet_yaml(self.tmp))
+        # Again with SSM down: the cached copy names the same state_dir.
+        self.fake.down("ssm")
+        with open(planted, "w") as f:
+            f.write("{}")
+        r = self.trailwatch("prepare-image", "--config", "ssm:" + NAME, "--yes")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("using the cached copy", r.stderr)
+        self.assertFalse(os.path.exists(planted))
+
     def test_size_limits_and_bad_name(self):
         # fakeaws refuses values over the tier limit, as PutParameter does (4 KB standard, 8 KB advanced).
         from client import FakeAwsError  # tests/fakeaws, on sys.path once harness.main() ran
