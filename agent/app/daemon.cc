@@ -418,6 +418,7 @@ int run_validate(const ConfigSource& source, const common::Environment& env, boo
   ConfigLoad load;
   if (auto name = ssm_parameter_of(config_path)) {
     // The parameter as fetched now; with --allow-cache a failed fetch validates the cached copy.
+    setup_logging("warn");  // the credential chain's info lines are noise here
     auto parameter = fetch_ssm_parameter_now(*name, env);
     if (parameter.ok()) {
       load = load_config_text(parameter->value, config_path, env, source.state_dir);

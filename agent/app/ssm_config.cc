@@ -63,7 +63,10 @@ void SsmConfigFetcher::fetch(std::function<void(common::Result<common::aws::SsmP
   aws_->initialize([this, alive, done = std::move(done)](common::Status st) mutable {
     if (alive.expired()) return;
     if (!st.ok()) {
-      done(std::move(st).error().wrap(common::ErrorCode::kConfig, "fetching ssm:" + name_));
+      // The bootstrap has no config file: its region comes from the ARN, AWS_REGION or IMDS only.
+      done(std::move(st).error().wrap(common::ErrorCode::kConfig,
+                                      "fetching ssm:" + name_ + " (region from the parameter ARN, AWS_REGION, "
+                                      "AWS_DEFAULT_REGION or IMDS)"));
       return;
     }
     initialized_ = true;

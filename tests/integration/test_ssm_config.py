@@ -234,6 +234,15 @@ class SsmConfigTest(harness.FakeAwsTestCase):
         r = self.trailwatch("validate", "--config", "ssm:" + NAME, "--allow-cache")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("validating the cached copy", r.stderr)
+        self.fake.up("ssm")
+
+        # No credentials at all (IMDS off too): 69 as well, and the message says which.
+        self.env.pop("AWS_ACCESS_KEY_ID")
+        self.env.pop("AWS_SECRET_ACCESS_KEY")
+        r = self.trailwatch("validate", "--config", "ssm:" + NAME)
+        self.assertEqual(r.returncode, 69, r.stderr)
+        self.assertIn("CredentialsUnavailable", r.stderr)
+        self.assertIn("no AWS credentials found", r.stderr)
 
     def test_prepare_image_fetches_and_keeps_the_cache(self):
         # An image build: prepare-image finds agent.state_dir in the parameter, clears the instance state
