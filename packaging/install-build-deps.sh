@@ -12,6 +12,13 @@ packages=(
   procps
 )
 
+# --- image / service / VM boot test (issue 10, branch image): systemd-analyze, cloud-init schema,
+# --- mmdebstrap + qemu + mkfs.ext4 -d + ssh for tests/vm/boot-test.sh, shellcheck for check-recipes.sh
+packages+=(
+  systemd cloud-init python3-yaml shellcheck
+  mmdebstrap qemu-system-x86 e2fsprogs openssh-client zstd util-linux
+)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,7 @@ constexpr const char* kMainHelp =
     "  run        run the agent in the foreground (as systemd starts it)\n"
     "  once       take one round of every source, print what would be sent, exit\n"
     "  validate   check a configuration file and list every error\n"
+    "  prepare-image  clear instance-specific state before making an image (AMI)\n"
     "  version    print the version\n"
     "\n"
     "Run 'trailwatch <command> --help' for the options of a command.\n";
@@ -59,6 +60,20 @@ constexpr CommandHelp kHelp[] = {
      "                  secrets redacted)\n"
      "\n"
      "exit status: 0 valid, 78 invalid\n"},
+    {"prepare-image",
+     "usage: trailwatch prepare-image [--config FILE] [--yes] [--machine-id]\n"
+     "\n"
+     "Clears the instance-specific state so that instances launched from an image start fresh:\n"
+     "checkpoints, the metrics spool, queued alarm notifications, alarm states, the stored host\n"
+     "identity (agent.state_dir) and dead letters (delivery.spool_dir). Prints each path removed.\n"
+     "Idempotent. Refuses while trailwatch runs (it holds <state_dir>/trailwatch.pid locked).\n"
+     "Credentials are never stored on disk by trailwatch, so there are none to clear.\n"
+     "\n"
+     "  --config FILE   configuration file (default /etc/trailwatch/trailwatch.yaml)\n"
+     "  --yes           do not ask (it asks only when stdin is a terminal)\n"
+     "  --machine-id    also empty /etc/machine-id (systemd writes a new one at first boot)\n"
+     "\n"
+     "exit status: 0 done, 78 invalid configuration, 1 trailwatch running or a file not removable\n"},
     {"version", "usage: trailwatch version\n\nPrints the version.\n"},
 };
 
@@ -93,6 +108,8 @@ int run_cli(int argc, char** argv) {
 
   std::string config_path = kDefaultConfig;
   bool print = false;
+  bool yes = false;
+  bool machine_id = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -106,6 +123,10 @@ int run_cli(int argc, char** argv) {
       config_path = std::string(a.substr(std::strlen("--config=")));
     } else if (command == "validate" && a == "--print") {
       print = true;
+    } else if (command == "prepare-image" && (a == "--yes" || a == "-y")) {
+      yes = true;
+    } else if (command == "prepare-image" && a == "--machine-id") {
+      machine_id = true;
     } else {
       return usage_error(command, "unknown option '" + std::string(a) + "'");
     }
@@ -118,6 +139,7 @@ int run_cli(int argc, char** argv) {
   }
   if (command == "validate") return run_validate(config_path, env, print);
   if (command == "once") return run_once(config_path, env);
+  if (command == "prepare-image") return run_prepare_image(config_path, env, yes, machine_id);
   return run_daemon(config_path, env);
 }
 

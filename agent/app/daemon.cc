@@ -2,7 +2,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -10,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/app/aws_context.h"
+#include "agent/app/instance_state.h"
 #include "agent/app/runtime.h"
 #include "agent/sinks/cloudwatch_cost.h"
 #include "agent/config/agent_config.h"
@@ -64,6 +68,12 @@ class Daemon {
       spdlog::critical("agent.state_dir: {}", st.error().to_string());
       return kExitFailure;
     }
+    auto lock = acquire_daemon_lock(config_.agent.state_dir);
+    if (!lock.ok()) {
+      spdlog::critical("cannot start: {}", lock.error().to_string());
+      return kExitFailure;
+    }
+    lock_fd_ = *lock;
     if (config_needs_aws(config_)) {
       auto aws = start_aws(config_);
       if (!aws.ok()) {
@@ -73,6 +83,7 @@ class Daemon {
       aws_ = std::move(*aws);
       spdlog::info("aws: {}", aws_->describe());
     }
+    check_new_instance();
     auto rt = Runtime::build(config_, clock_, scheduler_, aws_.get(), runtime_options());
     if (!rt.ok()) {
       spdlog::critical("cannot start: {}", rt.error().to_string());
@@ -109,6 +120,22 @@ class Daemon {
     if (!result) return common::Error(common::ErrorCode::kInternal, "AWS start-up did not complete");
     if (!result->ok()) return std::move(*result).error();
     return std::move(*ctx);
+  }
+
+  // Before the pipelines load their state: a new instance (from an image) starts fresh.
+  void check_new_instance() {
+    HostIdentity current;
+    if (aws_ && aws_->identity()) current.instance_id = aws_->identity()->instance_id;
+    const char* mid = std::getenv("TRAILWATCH_MACHINE_ID_FILE");  // tests; default /etc/machine-id
+    current.machine_id = read_machine_id(mid != nullptr && *mid != '\0' ? mid : "/etc/machine-id");
+    const IdentityCheck check =
+        check_instance_identity(config_.agent.state_dir, config_.delivery.spool_dir, current);
+    if (check.log_line.empty()) return;
+    if (check.reset) {
+      spdlog::warn("{}", check.log_line);
+    } else {
+      spdlog::info("{}", check.log_line);
+    }
   }
 
   RuntimeOptions runtime_options() {
@@ -253,6 +280,7 @@ class Daemon {
   bool stopping_ = false;
   bool finished_ = false;
   int exit_code_ = kExitOk;
+  int lock_fd_ = -1;  // <state_dir>/trailwatch.pid, flock held while running (prepare-image checks it)
 };
 
 }  // namespace
@@ -324,6 +352,66 @@ int run_validate(const std::string& config_path, const common::Environment& env,
   std::fprintf(stderr, "%s: valid%s\n", config_path.c_str(),
                load.warnings.empty() ? "" : fmt::format(" ({} warning(s))", load.warnings.size()).c_str());
   return kExitOk;
+}
+
+int run_prepare_image(const std::string& config_path, const common::Environment& env, bool yes, bool machine_id) {
+  ConfigLoad load = load_config_file(config_path, env);
+  print_diagnostics(load);
+  if (!load.errors.empty() || !load.config) {
+    std::fprintf(stderr, "%s: invalid, %zu error(s); prepare-image needs it to find agent.state_dir\n",
+                 config_path.c_str(), load.errors.size());
+    return kExitConfig;
+  }
+  const std::string& state_dir = load.config->agent.state_dir;
+  const std::string& spool_dir = load.config->delivery.spool_dir;
+  if (!yes && ::isatty(STDIN_FILENO) == 1) {
+    std::fprintf(stderr,
+                 "prepare-image removes the instance-specific state in %s (checkpoints, spools, alarm states,\n"
+                 "identity) and %s%s. Proceed? [y/N] ",
+                 state_dir.c_str(), spool_dir.c_str(), machine_id ? ", and empties /etc/machine-id" : "");
+    const int c = std::getchar();
+    if (c != 'y' && c != 'Y') {
+      std::fprintf(stderr, "prepare-image: nothing done\n");
+      return kExitFailure;
+    }
+  }
+  if (daemon_lock_held(state_dir)) {
+    std::fprintf(stderr,
+                 "prepare-image: trailwatch is running (it holds %s/%s); stop it first "
+                 "(systemctl stop trailwatch)\n",
+                 state_dir.c_str(), kPidFile);
+    return kExitFailure;
+  }
+  const ResetReport report = reset_instance_state(state_dir, spool_dir);
+  for (const auto& p : report.removed) std::printf("removed %s\n", p.c_str());
+  for (const auto& e : report.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
+  int rc = report.errors.empty() ? kExitOk : kExitFailure;
+  if (machine_id) {
+    const char* mid = std::getenv("TRAILWATCH_MACHINE_ID_FILE");
+    const std::string path = mid != nullptr && *mid != '\0' ? mid : "/etc/machine-id";
+    std::FILE* f = std::fopen(path.c_str(), "r+");
+    if (f == nullptr) {
+      if (errno != ENOENT) {
+        std::fprintf(stderr, "error: %s: %s\n", path.c_str(), std::strerror(errno));
+        rc = kExitFailure;
+      }
+    } else {
+      std::fseek(f, 0, SEEK_END);
+      const long size = std::ftell(f);
+      std::fclose(f);
+      if (size > 0) {
+        if (::truncate(path.c_str(), 0) != 0) {
+          std::fprintf(stderr, "error: %s: %s\n", path.c_str(), std::strerror(errno));
+          rc = kExitFailure;
+        } else {
+          std::printf("emptied %s (systemd writes a new one at first boot)\n", path.c_str());
+        }
+      }
+    }
+  }
+  std::fprintf(stderr, "prepare-image: %zu item(s) removed%s\n", report.removed.size(),
+               rc == kExitOk ? "" : ", with errors");
+  return rc;
 }
 
 }  // namespace agent

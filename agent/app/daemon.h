@@ -23,4 +23,8 @@ int run_once(const std::string& config_path, const common::Environment& env);
 // `trailwatch validate`: 0 when valid; every error listed on stderr otherwise.
 int run_validate(const std::string& config_path, const common::Environment& env, bool print_effective);
 
+// `trailwatch prepare-image`: removes the instance-specific state (reset_instance_state()) before an
+// image is made; with machine_id also empties /etc/machine-id. Refuses (1) while the daemon runs.
+int run_prepare_image(const std::string& config_path, const common::Environment& env, bool yes, bool machine_id);
+
 }  // namespace agent
