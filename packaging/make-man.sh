@@ -6,7 +6,7 @@ set -eu
 out=$1 version=$2
 mkdir -p "$out"
 
-sed "s/@VERSION@/$version/" docs/trailwatch.8.md | pandoc -s -f markdown -t man -o "$out/trailwatch.8"
+sed "s/@VERSION@/$version/" docs/trailwatch.8.md | pandoc -s -f markdown -t man --lua-filter=packaging/man-tables.lua -o "$out/trailwatch.8"
 
 {
   cat <<EOT
@@ -31,4 +31,4 @@ EOT
   # "# Configuration" is the page title; each "## X" becomes a section, "### X" a subsection.
   sed -e '1{/^# /d}' -e 's/^## /# /' -e 's/^### /## /' -e 's/^#### /### /' docs/configuration.md
   printf '\n# SEE ALSO\n\n**trailwatch**(8)\n'
-} | pandoc -s -f markdown -t man -o "$out/trailwatch.yaml.5"
+} | pandoc -s -f markdown -t man --lua-filter=packaging/man-tables.lua -o "$out/trailwatch.yaml.5"
