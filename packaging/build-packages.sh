@@ -66,8 +66,17 @@ for arch in $arches; do
   build_secs[$arch]=$(( $(date +%s) - a0 ))
 
   log "$arch: lintian"
+  rm -rf "$work/deb-tree" && dpkg-deb -x "$deb" "$work/deb-tree"
   lintian --fail-on error --info --display-info --pedantic "$deb" > "$out/lintian-$arch.txt" 2>&1 \
     || { cat "$out/lintian-$arch.txt"; echo "lintian: errors in $deb" >&2; exit 1; }
+  # The man pages must render without a groff warning (lintian: groff-message) and say something.
+  if grep -E '^[EW]: .*(groff-message|manpage|man page)' "$out/lintian-$arch.txt"; then
+    echo "lintian: man page problems in $deb" >&2; exit 1
+  fi
+  for page in usr/share/man/man8/trailwatch.8.gz usr/share/man/man5/trailwatch.yaml.5.gz; do
+    lines=$(MANWIDTH=80 man -l "$work/deb-tree/$page" 2>/dev/null | wc -l) || true
+    [ "${lines:-0}" -gt 20 ] || { echo "man -l $page: ${lines:-0} lines" >&2; exit 1; }
+  done
 
   # ---- .rpm: the same installed tree, with rpm's paths ---------------------------------------------
   log "$arch: rpmbuild"
@@ -122,7 +131,7 @@ cp "$out/host/trailwatch-archive-keyring.gpg" "$out/apt/"
 log "dnf repository"
 mkdir -p "$out/rpm-repo"
 cp "$out"/rpms/*.rpm "$out/rpm-repo/"
-rpmsign --define "_gpg_name $key" --define "_gpg_path $GNUPGHOME" --addsign "$out"/rpm-repo/*.rpm > "$out/work/rpmsign.log" 2>&1 \
+rpmsign --define "__gpg $(command -v gpg)" --define "_gpg_name $key" --define "_gpg_path $GNUPGHOME" --addsign "$out"/rpm-repo/*.rpm > "$out/work/rpmsign.log" 2>&1 \
   || { cat "$out/work/rpmsign.log"; exit 1; }
 createrepo_c --quiet "$out/rpm-repo"
 gpg --batch --yes --detach-sign --armor -u "$key" "$out/rpm-repo/repodata/repomd.xml"
@@ -155,7 +164,7 @@ for rpm in "$out"/rpms/*.rpm; do
   { echo "== rpm -qpi"; rpm -qpi "$rpm"; echo "== rpm -qpl"; rpm -qpl "$rpm"
     echo "== rpm -qpc"; rpm -qpc "$rpm"; echo "== rpm -qp --scripts"; rpm -qp --scripts "$rpm"
     echo "== rpm -qp --requires"; rpm -qp --requires "$rpm"; echo "== rpm -K (signed repo copy)"
-    rpm -K --nosignature "$out/rpm-repo/$(basename "$rpm")"; } > "$out/rpm-checks-$a.txt" 2>&1
+    rpm -Kv "$out/rpm-repo/$(basename "$rpm")"; } > "$out/rpm-checks-$a.txt" 2>&1
 done
 log "done: version $version, key $key"
 printf '%-48s %10s\n' package bytes
