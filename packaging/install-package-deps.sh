@@ -21,6 +21,12 @@ arm64=(
 # (installing it removes libyaml-cpp-dev:amd64). build-packages.sh unpacks it into its own output
 # (apt-get download + dpkg-deb -x) and points the toolchain file at it instead.
 
+# The arm64 packages need arm64 as a dpkg foreign architecture (multiarch); added once.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  [ "$(id -u)" -eq 0 ] || { echo "install-package-deps: run as root to add the arm64 architecture" >&2; exit 1; }
+  dpkg --add-architecture arm64
+fi
+
 missing=()
 for p in "${native[@]}" "${arm64[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,6 +41,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-package-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
