@@ -159,12 +159,17 @@ gpgkey=$base_url/rpm-repo/RPM-GPG-KEY-trailwatch
 EOT
 
 # ---- rpm checks and summary --------------------------------------------------------------------------
+# The signatures are checked against the repository key in a throwaway rpm database (not the host's).
+rpmdb="$out/work/rpmdb"
+rm -rf "$rpmdb" && mkdir -p "$rpmdb"
+rpm --dbpath "$rpmdb" --initdb && rpm --dbpath "$rpmdb" --import "$out/rpm-repo/RPM-GPG-KEY-trailwatch"
 for rpm in "$out"/rpms/*.rpm; do
   a=$(rpm -qp --qf '%{ARCH}' "$rpm" 2>/dev/null)
   { echo "== rpm -qpi"; rpm -qpi "$rpm"; echo "== rpm -qpl"; rpm -qpl "$rpm"
     echo "== rpm -qpc"; rpm -qpc "$rpm"; echo "== rpm -qp --scripts"; rpm -qp --scripts "$rpm"
     echo "== rpm -qp --requires"; rpm -qp --requires "$rpm"; echo "== rpm -K (signed repo copy)"
-    rpm -Kv "$out/rpm-repo/$(basename "$rpm")"; } > "$out/rpm-checks-$a.txt" 2>&1
+    rpm --dbpath "$rpmdb" -Kv "$out/rpm-repo/$(basename "$rpm")"; } > "$out/rpm-checks-$a.txt" 2>&1 \
+    || { cat "$out/rpm-checks-$a.txt"; echo "rpm checks failed for $rpm" >&2; exit 1; }
 done
 log "done: version $version, key $key"
 printf '%-48s %10s\n' package bytes
