@@ -35,7 +35,10 @@ apt_in_root() { in_root apt-get -q -y -o APT::Install-Recommends=false "$@" < /d
 bash "$src/packaging/install-package-deps.sh" > /dev/null
 
 # ---- the upgrade build (same key, higher version) ------------------------------------------------
-if ! ls "$upgrade_pkgs/debs/trailwatch_${upgrade_version}_amd64.deb" > /dev/null 2>&1; then
+# Rebuilt too when older than the base repository: apt keeps a cached Release over one with an older
+# Date (no rollback), so an older "upgrade" repository would never be read.
+if ! ls "$upgrade_pkgs/debs/trailwatch_${upgrade_version}_amd64.deb" > /dev/null 2>&1 ||
+   [ "$upgrade_pkgs/apt/dists/bookworm/InRelease" -ot "$pkgs/apt/dists/bookworm/InRelease" ]; then
   log "building $upgrade_version into $upgrade_pkgs (amd64)"
   TRAILWATCH_VERSION=$upgrade_version ARCHES=amd64 TRAILWATCH_GNUPGHOME="$pkgs/gnupg" \
     bash "$src/packaging/build-packages.sh" "$upgrade_pkgs" > "$work.upgrade-build.log" 2>&1 \
@@ -65,8 +68,10 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 # The repository as a host adds it: the key in /usr/share/keyrings, a deb822 entry with Signed-By.
 publish_repo() {  # the file:// repository lives in the root at /srv/trailwatch
+  # Copied with fresh times, as a server publishes: apt's file: method treats an InRelease no newer
+  # than the cached one as unchanged (the upgrade repository may have been built before the base one).
   rm -rf "$root/srv/trailwatch" && mkdir -p "$root/srv/trailwatch"
-  cp -a "$1/apt" "$root/srv/trailwatch/apt" && chmod -R a+rX "$root/srv/trailwatch"
+  cp -r "$1/apt" "$root/srv/trailwatch/apt" && chmod -R a+rX "$root/srv/trailwatch"
 }
 publish_repo "$pkgs"
 install -m 0644 "$pkgs/host/trailwatch-archive-keyring.gpg" "$root/usr/share/keyrings/"
