@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything trailwatch needs to build, test and benchmark, from Debian 12's archive.
 # Idempotent: packages already present are skipped, and apt-get update runs only when needed.
+# Arguments name more packages to ensure the same way (packaging/install-package-deps.sh passes its own).
 set -euo pipefail
 
 packages=(
@@ -18,6 +19,8 @@ packages+=(
   systemd cloud-init python3-yaml shellcheck
   mmdebstrap qemu-system-x86 e2fsprogs openssh-client zstd util-linux
 )
+
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

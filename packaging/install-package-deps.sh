@@ -5,7 +5,6 @@
 # Kept apart so the developer quick start stays light. Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bash "$here/install-build-deps.sh"
 
 native=(
   debhelper dpkg-dev devscripts lintian fakeroot pandoc
@@ -27,19 +26,5 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   dpkg --add-architecture arm64
 fi
 
-missing=()
-for p in "${native[@]}" "${arm64[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-package-deps: all $(( ${#native[@]} + ${#arm64[@]} )) packages present"
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-package-deps: missing ${missing[*]}; run as root (or with sudo)" >&2
-  exit 1
-fi
-echo "install-package-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The install itself (what is missing, root check, one apt-get update) is install-build-deps.sh's.
+bash "$here/install-build-deps.sh" "${native[@]}" "${arm64[@]}"

@@ -36,22 +36,7 @@ grep -qF "$want_version" <<<"$got" || fail "version printed '$got', package is $
 
 # 3. trailwatch once with a local-output config: metrics and audit events as JSON lines.
 cp "$root/tests/data/audit/sample-audit.log" "$tmp/audit.log"
-cat > "$tmp/local.yaml" <<'YAML'
-agent:
-  state_dir: state
-aws:
-  imds:
-    enabled: false
-metrics:
-  output: local
-audit:
-  files: [audit.log]
-trail:
-  sinks:
-    - type: local
-local:
-  path: "-"
-YAML
+cp "$root/packaging/test-once.yaml" "$tmp/local.yaml"
 "$qemu" -L / "$bin" validate --config "$tmp/local.yaml" || fail "validate rejected the local config"
 "$qemu" -L / "$bin" once --config "$tmp/local.yaml" > "$tmp/once.jsonl" 2> "$tmp/once.err" \
   || { cat "$tmp/once.err"; fail "once exited non-zero"; }

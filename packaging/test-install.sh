@@ -144,22 +144,8 @@ ln -s private/trailwatch "$root/var/log/trailwatch"
 echo "agent log line" > "$root/var/log/private/trailwatch/trailwatch.log"
 mkdir -p "$root/root/tw"
 cp "$src/tests/data/audit/sample-audit.log" "$root/root/tw/audit.log"
-cat > "$root/root/tw/local.yaml" <<'YAML'
-agent:
-  state_dir: /var/lib/trailwatch
-aws:
-  imds:
-    enabled: false
-metrics:
-  output: local
-audit:
-  files: [audit.log]
-trail:
-  sinks:
-    - type: local
-local:
-  path: "-"
-YAML
+sed 's|^  state_dir: state$|  state_dir: /var/lib/trailwatch|' "$src/packaging/test-once.yaml" > "$root/root/tw/local.yaml"
+grep -q 'state_dir: /var/lib/trailwatch' "$root/root/tw/local.yaml" || fail "test-once.yaml: no state_dir line to point at /var/lib/trailwatch"
 in_root trailwatch validate --config /root/tw/local.yaml > /dev/null || fail "validate local.yaml"
 in_root trailwatch once --config /root/tw/local.yaml > "$work/once.jsonl" 2> "$work/once.err" \
   || { cat "$work/once.err"; fail "trailwatch once"; }

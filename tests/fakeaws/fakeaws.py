@@ -766,6 +766,17 @@ def validate_put_metric_data(params, now, json_mode):
             "StrictEntityValidation": params.get("StrictEntityValidation")}
 
 
+def json_object_body(body):
+    """The JSON-protocol request body as a dict, or the SerializationException AWS answers with."""
+    try:
+        params = json.loads(body.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, ValueError):
+        raise AwsError(400, "SerializationException", "Body is not valid JSON.")
+    if not isinstance(params, dict):
+        raise AwsError(400, "SerializationException", "Body must be a JSON object.")
+    return params
+
+
 def handle_monitoring(ctx):
     body = ctx.decoded_body()
     if len(body) > kMaxPutMetricDataBytes:
@@ -777,12 +788,7 @@ def handle_monitoring(ctx):
         ctx.operation = target.rsplit(".", 1)[-1]
         if ctx.operation != "PutMetricData":
             raise AwsError(400, "UnknownOperationException", "Unknown operation %s" % target)
-        try:
-            params = json.loads(body.decode("utf-8") or "{}")
-        except (UnicodeDecodeError, ValueError):
-            raise AwsError(400, "SerializationException", "Body is not valid JSON.")
-        if not isinstance(params, dict):
-            raise AwsError(400, "SerializationException", "Body must be a JSON object.")
+        params = json_object_body(body)
         data = validate_put_metric_data(params, STATE.now(), json_mode=True)
         data["protocol"] = "json"
         ctx.data = data
@@ -832,12 +838,7 @@ def handle_logs(ctx):
     if prefix != "Logs_20140328" or op not in ("PutLogEvents", "CreateLogGroup", "CreateLogStream",
                                               "DescribeLogStreams"):
         raise AwsError(400, "UnknownOperationException", "Unknown operation %s" % target)
-    try:
-        params = json.loads(ctx.decoded_body().decode("utf-8") or "{}")
-    except (UnicodeDecodeError, ValueError):
-        raise AwsError(400, "SerializationException", "Body is not valid JSON.")
-    if not isinstance(params, dict):
-        raise AwsError(400, "SerializationException", "Body must be a JSON object.")
+    params = json_object_body(ctx.decoded_body())
     now_ms = int(STATE.now() * 1000)
     ok = lambda body: Response(200, json.dumps(body), "application/x-amz-json-1.1")  # noqa: E731
 
@@ -1833,12 +1834,7 @@ def handle_ssm(ctx):
     ctype = (ctx.headers.get("Content-Type") or "").split(";")[0].strip()
     if ctype != "application/x-amz-json-1.1":
         raise AwsError(400, "SerializationException", "Content-Type must be application/x-amz-json-1.1")
-    try:
-        params = json.loads(ctx.decoded_body().decode("utf-8") or "{}")
-    except (UnicodeDecodeError, ValueError):
-        raise AwsError(400, "SerializationException", "Body is not valid JSON.")
-    if not isinstance(params, dict):
-        raise AwsError(400, "SerializationException", "Body must be a JSON object.")
+    params = json_object_body(ctx.decoded_body())
     unknown = sorted(set(params) - {"Name", "WithDecryption"})
     if unknown:
         raise AwsError(400, "SerializationException", "Unknown members %s" % unknown)
