@@ -63,6 +63,21 @@ struct AwsClient::CallState {
   bool temporary_credentials = false;  // the last attempt was signed with a session token
 };
 
+TransportFailure transport_failure_of(const AwsCallError& error) {
+  if (!error.transport) return TransportFailure::kNone;
+  switch (error.transport_code) {
+    case common::ErrorCode::kTimeout: return TransportFailure::kTimeout;
+    case common::ErrorCode::kNetwork:
+    case common::ErrorCode::kUnavailable: return TransportFailure::kNoResponse;
+    case common::ErrorCode::kNotFound:
+    case common::ErrorCode::kPermissionDenied:
+    case common::ErrorCode::kConfig: return TransportFailure::kNoCredentials;
+    default: return TransportFailure::kLocal;
+  }
+}
+
+DeliveryClass classify(const AwsCallError& error) { return classify_aws_error(error.error, transport_failure_of(error)); }
+
 common::Error AwsCallError::to_error() const {
   common::ErrorCode code = common::ErrorCode::kRemote;
   if (transport) {

@@ -25,6 +25,7 @@
 #include "common/aws/aws_error.h"
 #include "common/aws/credentials_provider.h"
 #include "common/aws/endpoints.h"
+#include "common/aws/error_class.h"
 #include "common/aws/retry.h"
 #include "common/aws/sigv4.h"
 #include "common/clock/clock.h"
@@ -74,6 +75,12 @@ struct AwsCallError {
   // response arrived, kPermissionDenied for credential problems, else kRemote.
   common::Error to_error() const;
 };
+
+// The one delivery rule (common/aws/error_class.h) applied to a failed call: transport_code says
+// which TransportFailure it was (kTimeout; kNetwork/kUnavailable: no response; kNotFound,
+// kPermissionDenied, kConfig: no credentials; anything else: local).
+TransportFailure transport_failure_of(const AwsCallError& error);
+DeliveryClass classify(const AwsCallError& error);
 
 using AwsCallOutcome = std::variant<AwsCallResult, AwsCallError>;
 using AwsCallHandler = std::function<void(AwsCallOutcome)>;
