@@ -219,9 +219,7 @@ class Daemon {
       FetchedConfig fetched = accept_fetched_config(*ssm_name_, *parameter, source_.state_dir, env_);
       if (!fetched.load.config) {
         for (const auto& e : fetched.load.errors) spdlog::error("config: {}", e.to_string());
-        spdlog::error("reload rejected: {} (version {}) refused: {} error(s); cache {} kept; keeping the running "
-                      "configuration",
-                      config_path_, parameter->version, fetched.load.errors.size(), fetched.cache_path);
+        spdlog::error("reload rejected: {}; keeping the running configuration", fetched.refusal);
         (void)notifier_.notify("READY=1");
         return;
       }
@@ -422,8 +420,7 @@ int run_validate(const ConfigSource& source, const common::Environment& env, boo
     auto parameter = fetch_ssm_parameter_now(*name, env);
     if (parameter.ok()) {
       load = load_config_text(parameter->value, config_path, env, source.state_dir);
-    } else if (source.allow_cache && load_cached_config(*name, source.state_dir, env)) {
-      auto cached = load_cached_config(*name, source.state_dir, env);
+    } else if (auto cached = source.allow_cache ? load_cached_config(*name, source.state_dir, env) : std::nullopt) {
       std::fprintf(stderr, "warning: %s; validating the cached copy %s\n", parameter.error().to_string().c_str(),
                    cached->path.c_str());
       load = std::move(cached->load);

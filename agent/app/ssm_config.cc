@@ -103,12 +103,7 @@ void SsmConfigFetcher::call(std::function<void(common::Result<common::aws::SsmPa
                                          err.error.message.empty() ? "" : ": ", err.error.message)));
           return;
         }
-        common::Error e = err.to_error();
-        if (err.error.http_status == 400 && err.error.code.find("AccessDenied") != std::string::npos) {
-          e = common::Error(common::ErrorCode::kPermissionDenied, err.summary);
-        }
-        if (err.error.code == "CredentialsUnavailable") e = common::Error(common::ErrorCode::kPermissionDenied, err.summary);
-        done(std::move(e).wrap(e.code(), "fetching " + where));
+        done(err.to_error().wrap("fetching " + where));
       });
 }
 
@@ -147,7 +142,11 @@ FetchedConfig accept_fetched_config(const std::string& name, const common::aws::
   FetchedConfig out;
   out.cache_path = ssm_cache_path(state_dir, name);
   out.load = load_config_text(parameter.value, display_name(name), env, state_dir);
-  if (!out.load.config) return out;
+  if (!out.load.config) {
+    out.refusal = fmt::format("{} (version {}) refused: {} error(s); cache {} kept", display_name(name),
+                              parameter.version, out.load.errors.size(), out.cache_path);
+    return out;
+  }
   const std::string dir = std::filesystem::path(out.cache_path).parent_path().string();
   common::Status st = ensure_directory(dir);
   if (st.ok()) st = common::write_file_atomically(out.cache_path, parameter.value, 0600);
@@ -176,8 +175,12 @@ std::optional<CachedConfig> load_cached_config(const std::string& name, const st
 SsmConfigResult obtain_ssm_config(const std::string& name, const std::string& state_dir, const common::Environment& env,
                                   bool allow_cache) {
   SsmConfigResult out;
-  auto use_cache = [&](const std::string& why) {
-    if (!allow_cache) return;
+  // Without a usable fetch: the cached copy when allowed, else the reason is the error.
+  auto fall_back = [&](const std::string& why) {
+    if (!allow_cache) {
+      out.messages.push_back("error: " + why);
+      return;
+    }
     auto cached = load_cached_config(name, state_dir, env);
     if (!cached) {
       out.messages.push_back(fmt::format("error: {}; no cached copy at {}", why, ssm_cache_path(state_dir, name)));
@@ -198,25 +201,14 @@ SsmConfigResult obtain_ssm_config(const std::string& name, const std::string& st
   auto parameter = fetch_ssm_parameter_now(name, env);
   if (!parameter.ok()) {
     out.fetch_failed = true;
-    const std::string why = parameter.error().to_string();
-    if (allow_cache) {
-      use_cache(why);
-    } else {
-      out.messages.push_back("error: " + why);
-    }
+    fall_back(parameter.error().to_string());
     return out;
   }
   FetchedConfig fetched = accept_fetched_config(name, *parameter, state_dir, env);
   if (!fetched.load.config) {
     out.fetched_invalid = true;
     for (const auto& e : fetched.load.errors) out.messages.push_back("error: " + e.to_string());
-    const std::string why = fmt::format("{} (version {}) refused: {} error(s); cache {} kept", display_name(name),
-                                        parameter->version, fetched.load.errors.size(), fetched.cache_path);
-    if (allow_cache) {
-      use_cache(why);
-    } else {
-      out.messages.push_back("error: " + why);
-    }
+    fall_back(fetched.refusal);
     return out;
   }
   if (!fetched.cache_warning.empty()) out.messages.push_back("warning: " + fetched.cache_warning);

@@ -59,8 +59,8 @@ class SsmConfigFetcher {
                    const common::Environment& env, std::string name);
   ~SsmConfigFetcher();
 
-  // Errors: kUnavailable/kIo/kTimeout for network, kPermissionDenied for credentials/access,
-  // kNotFound for ParameterNotFound, kConfig for a bad name or bootstrap setting, kRemote otherwise.
+  // Errors: kNotFound for ParameterNotFound, kConfig for a bad name or bootstrap setting, else the
+  // code AwsCallError::to_error() gives (callers tell only "not fetched" from "fetched").
   void fetch(std::function<void(common::Result<common::aws::SsmParameter>)> done);
   const std::string& name() const { return name_; }
 
@@ -88,6 +88,7 @@ struct FetchedConfig {
   ConfigLoad load;
   std::string cache_path;
   std::string cache_warning;  // non-empty when the cache could not be written
+  std::string refusal;        // when invalid: "ssm:NAME (version N) refused: K error(s); cache PATH kept"
 };
 FetchedConfig accept_fetched_config(const std::string& name, const common::aws::SsmParameter& parameter,
                                     const std::string& state_dir, const common::Environment& env);

@@ -14,46 +14,17 @@ struct Row {
 using enum DeliveryClass;
 
 // One row per code. Codes shared by several APIs appear once; the comment names where they come from.
+// A row wins over the retry lists: UnrecognizedClientException and InvalidAccessKeyId are retried once
+// by the client after a credential refresh, and are a setup problem when they still come back.
 constexpr Row kTable[] = {
     // Treated as delivered.
     {"DataAlreadyAcceptedException", kDelivered},   // PutLogEvents (trail-sinks §1.5)
     {"InvalidSequenceTokenException", kDelivered},  // PutLogEvents (trail-sinks §1.5)
     {"ResourceAlreadyExistsException", kDelivered}, // CreateLogGroup/Stream bootstrap (trail-sinks §1.6)
 
-    // Throttling (aws-wire §7 botocore list, plus the services' own).
-    {"Throttling", kRetry},            // PutMetricData §2.5; PutAuditEvents per-entry §4.2
-    {"ThrottlingException", kRetry},   // PutLogEvents (trail-sinks §1.5)
-    {"ThrottledException", kRetry},
-    {"RequestThrottledException", kRetry},
-    {"TooManyRequestsException", kRetry},
-    {"ProvisionedThroughputExceededException", kRetry},
-    {"TransactionInProgressException", kRetry},
-    {"RequestLimitExceeded", kRetry},
-    {"BandwidthLimitExceeded", kRetry},
-    {"LimitExceededException", kRetry},
-    {"RequestThrottled", kRetry},
-    {"SlowDown", kRetry},              // PutObject 503 (trail-sinks §2.4)
-    {"EC2ThrottledException", kRetry},
-    {"Throttled", kRetry},             // SNS Publish 429 (§6)
-    {"KMSThrottling", kRetry},         // SNS Publish 400 (§6)
-    // Transient (aws-wire §7).
-    {"RequestTimeout", kRetry},
-    {"RequestTimeoutException", kRetry},
-    {"PriorRequestNotComplete", kRetry},
-    {"IDPCommunicationError", kRetry},        // STS (aws-wire §5: treat as transient)
-    {"InternalFailure", kRetry},              // PutMetricData §2.5; PutAuditEvents per-entry §4.2
-    {"InternalServiceError", kRetry},         // PutMetricData §2.5
-    {"ServiceUnavailable", kRetry},           // PutMetricData §2.5
-    {"ServiceUnavailableException", kRetry},  // PutLogEvents (trail-sinks §1.5)
-    {"InternalError", kRetry},                // PutObject 500 (trail-sinks §2.4); SNS Publish 500 (§6)
+    // Retry: the client's own code lists (common/aws/aws_error.h: throttling, transient, clock skew,
+    // expired credentials) are consulted after this table, so only codes they lack are rows here.
     {"OperationAbortedException", kRetry},    // CreateLogGroup/Stream (trail-sinks §1.6)
-    // Clock skew, definite (aws-wire §1.6): the client stores the offset and re-signs.
-    {"RequestTimeTooSkewed", kRetry},  // PutObject 403 (trail-sinks §2.4)
-    {"RequestExpired", kRetry},
-    {"RequestInTheFuture", kRetry},
-    // Expired credentials (aws-wire §2.5 "ExpiredToken*"): refresh and retry.
-    {"ExpiredToken", kRetry},
-    {"ExpiredTokenException", kRetry},
 
     // Setup problems: credentials, permissions, missing resources (keep the data, alarm).
     {"InvalidClientTokenId", kSetup},           // PutMetricData §2.5
@@ -127,9 +98,17 @@ const char* to_string(DeliveryClass c) {
 bool classify_aws_code(std::string_view code, DeliveryClass& out) {
   if (code.empty()) return false;
   const auto* it = std::find_if(std::begin(kTable), std::end(kTable), [&](const Row& r) { return r.code == code; });
-  if (it == std::end(kTable)) return false;
-  out = it->cls;
-  return true;
+  if (it != std::end(kTable)) {
+    out = it->cls;
+    return true;
+  }
+  // The lists parse_aws_error and the client's retry loop use: one source for what is transient.
+  if (is_throttling_code(code) || is_transient_code(code) || is_clock_skew_code(code) ||
+      is_expired_credentials_code(code)) {
+    out = kRetry;
+    return true;
+  }
+  return false;
 }
 
 DeliveryClass classify_aws_error(int http_status, std::string_view code, TransportFailure failure) {

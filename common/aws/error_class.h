@@ -29,7 +29,8 @@ enum class TransportFailure {
 
 const char* to_string(DeliveryClass c);
 
-// The code table alone: true (and out set) when code has a row, false for an unknown code.
+// The codes alone: the table's rows, then aws_error.h's throttling / transient / skew / expired-credential
+// lists (kRetry); true (and out set) when the code is known, false for an unknown code.
 // Used for per-entry codes (PutAuditEvents failed[].errorCode), which carry no HTTP status.
 bool classify_aws_code(std::string_view code, DeliveryClass& out);
 

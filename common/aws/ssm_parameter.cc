@@ -115,9 +115,7 @@ common::Result<SsmParameter> parse_get_parameter_response(std::string_view body)
 std::string ssm_cache_file_name(std::string_view name) {
   std::string stem;
   for (char c : name) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '-' || c == '_';
-    stem.push_back(keep ? c : '_');
+    stem.push_back(name_char(c) && c != '/' ? c : '_');
   }
   const std::size_t first = stem.find_first_not_of("_.");
   stem = first == std::string::npos ? std::string() : stem.substr(first);
