@@ -38,6 +38,20 @@ AttemptOutcome AttemptOutcome::from_response(const common::http::Response& respo
 
 RetryPolicy::RetryPolicy(RetryConfig config) : config_(config), quota_(config.quota_capacity) {}
 
+std::chrono::milliseconds full_jitter(std::chrono::milliseconds base, std::chrono::milliseconds cap, int exponent,
+                                      double unit) {
+  const double cap_ms = static_cast<double>(std::max<std::int64_t>(0, cap.count()));
+  const double base_ms = static_cast<double>(std::max<std::int64_t>(0, base.count()));
+  const double ceiling = std::min(base_ms * std::ldexp(1.0, std::clamp(exponent, 0, 62)), cap_ms);
+  const auto delay = static_cast<std::int64_t>(std::clamp(unit, 0.0, 1.0) * ceiling);
+  return std::chrono::milliseconds(std::min<std::int64_t>(delay, cap.count()));
+}
+
+std::chrono::milliseconds Backoff::next() {
+  if (failures_ < 1 << 20) ++failures_;
+  return full_jitter(base_, cap_, failures_ - 1, rng_->next_unit());
+}
+
 std::optional<std::chrono::milliseconds> RetryPolicy::next_delay(const AttemptOutcome& outcome, int attempt,
                                                                  Rng& rng) {
   using Kind = AttemptOutcome::Kind;
@@ -69,16 +83,8 @@ std::optional<std::chrono::milliseconds> RetryPolicy::next_delay(const AttemptOu
   if (quota_ < cost) return std::nullopt;
   quota_ -= cost;
 
-  const double base_ms =
-      static_cast<double>((throttled ? config_.throttling_backoff_base : config_.backoff_base).count());
-  const double cap_ms = static_cast<double>(config_.max_backoff.count());
-  const int exponent = std::min(attempt - 1, 62);
-  const double ceiling = std::min(base_ms * std::ldexp(1.0, exponent), cap_ms);
-  double unit = rng.next_unit();
-  unit = std::clamp(unit, 0.0, 1.0);
-  auto delay = static_cast<std::int64_t>(unit * ceiling);
-  delay = std::min<std::int64_t>(delay, config_.max_backoff.count());
-  return std::chrono::milliseconds(delay);
+  const auto base = throttled ? config_.throttling_backoff_base : config_.backoff_base;
+  return full_jitter(base, config_.max_backoff, attempt - 1, rng.next_unit());
 }
 
 void RetryPolicy::on_success(bool was_retry) {

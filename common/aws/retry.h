@@ -47,6 +47,31 @@ class SeededRng final : public Rng {
   std::uniform_real_distribution<double> dist_{0.0, 1.0};
 };
 
+// The one backoff formula ("full jitter"): rand[0,1) * min(cap, base * 2^exponent), in whole ms.
+// RetryPolicy (in-call retries) and Backoff (delivery-level retries) both use it.
+std::chrono::milliseconds full_jitter(std::chrono::milliseconds base, std::chrono::milliseconds cap, int exponent,
+                                      double unit);
+
+// Delivery-level backoff: the wait before sending again after the n-th consecutive failure,
+// full jitter between 0 and min(cap, base * 2^(n-1)); reset() after a success. The random source
+// is injected so tests can pin the waits. Not synchronized (event-loop thread).
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, Rng& rng)
+      : base_(base), cap_(cap), rng_(&rng) {}
+  std::chrono::milliseconds next();          // counts one more failure and returns its wait
+  void reset() { failures_ = 0; }            // after a success
+  int failures() const { return failures_; } // consecutive failures since the last reset
+  std::chrono::milliseconds base() const { return base_; }
+  std::chrono::milliseconds cap() const { return cap_; }
+
+ private:
+  std::chrono::milliseconds base_;
+  std::chrono::milliseconds cap_;
+  Rng* rng_;
+  int failures_ = 0;
+};
+
 struct AttemptOutcome {
   enum class Kind {
     kSuccess,     // 2xx

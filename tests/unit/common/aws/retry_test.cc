@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "tests/support/fixed_rng.h"
+
 namespace {
 
 using common::aws::AttemptOutcome;
@@ -12,20 +14,7 @@ using common::aws::RetryConfig;
 using common::aws::RetryPolicy;
 using std::chrono::milliseconds;
 
-// Plays back fixed unit values.
-class FixedRng final : public common::aws::Rng {
- public:
-  explicit FixedRng(std::vector<double> values) : values_(std::move(values)) {}
-  double next_unit() override {
-    double v = values_[i_ % values_.size()];
-    ++i_;
-    return v;
-  }
-
- private:
-  std::vector<double> values_;
-  std::size_t i_ = 0;
-};
+using tests::FixedRng;
 
 AttemptOutcome http_error(long status, std::string body) {
   common::http::Response r;
@@ -85,6 +74,48 @@ TEST(RetryPolicyTest, FullJitterSpreadsOverWholeRange) {
   EXPECT_LT(lo, 200);    // reaches near 0
   EXPECT_GT(hi, 3800);   // and near the ceiling
   EXPECT_NEAR(sum / n, 2000.0, 150.0);  // uniform: mean = ceiling / 2
+}
+
+// The delivery-level backoff: full jitter over [0, min(cap, base * 2^(n-1))), reset on success.
+TEST(BackoffTest, FullJitterDoublesToCapAndResets) {
+  FixedRng ceiling({1.0});
+  common::aws::Backoff b(milliseconds(1000), milliseconds(5000), ceiling);
+  EXPECT_EQ(b.next(), milliseconds(1000));
+  EXPECT_EQ(b.next(), milliseconds(2000));
+  EXPECT_EQ(b.next(), milliseconds(4000));
+  EXPECT_EQ(b.next(), milliseconds(5000));  // capped
+  EXPECT_EQ(b.next(), milliseconds(5000));
+  EXPECT_EQ(b.failures(), 5);
+  b.reset();
+  EXPECT_EQ(b.failures(), 0);
+  EXPECT_EQ(b.next(), milliseconds(1000));  // starts over after a success
+}
+
+TEST(BackoffTest, WaitIsTheInjectedFractionOfTheCeiling) {
+  FixedRng rng({0.0, 0.25, 0.5});
+  common::aws::Backoff b(milliseconds(1000), milliseconds(60000), rng);
+  EXPECT_EQ(b.next(), milliseconds(0));     // full jitter may retry at once
+  EXPECT_EQ(b.next(), milliseconds(500));   // 0.25 * 2000
+  EXPECT_EQ(b.next(), milliseconds(2000));  // 0.5 * 4000
+  EXPECT_EQ(rng.calls(), 3u);
+}
+
+TEST(BackoffTest, SameFormulaAsTheInCallRetryPolicy) {
+  for (int exponent = 0; exponent < 8; ++exponent) {
+    for (double unit : {0.0, 0.3, 0.7, 0.999}) {
+      FixedRng r1({unit});
+      FixedRng r2({unit});
+      common::aws::Backoff b(common::aws::kDefaultBackoffBase, common::aws::kMaxBackoff, r1);
+      std::chrono::milliseconds last{};
+      for (int i = 0; i <= exponent; ++i) last = b.next();
+      RetryPolicy policy(RetryConfig{.max_attempts = 100});
+      AttemptOutcome no_response;
+      no_response.kind = AttemptOutcome::Kind::kNoResponse;
+      const auto d = policy.next_delay(no_response, exponent + 1, r2);
+      ASSERT_TRUE(d.has_value());
+      EXPECT_EQ(last, *d) << "exponent " << exponent << " unit " << unit;
+    }
+  }
 }
 
 TEST(RetryPolicyTest, MaxAttemptsStopsRetries) {
