@@ -1,6 +1,7 @@
 #include "agent/sinks/notification_output.h"
 
 #include <algorithm>
+#include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -88,7 +89,9 @@ SnsNotificationOutput::SnsNotificationOutput(const common::Clock& clock, common:
       publisher_(publisher),
       local_(local),
       options_(options),
+      own_rng_(options.rng != nullptr ? nullptr : std::make_unique<common::aws::SeededRng>(std::random_device{}())),
       retry_log_limiter_(clock, std::chrono::minutes(10), 3) {
+  if (options_.rng == nullptr) options_.rng = own_rng_.get();
   if (queue_ == nullptr) return;
   std::vector<std::uint64_t> bad;
   for (const auto& e : queue_->entries()) {
@@ -172,8 +175,8 @@ void SnsNotificationOutput::pump() {
   for (const auto& [id, n] : parsed_) {  // ids increase with append order
     if (std::find(seen.begin(), seen.end(), n.topic_arn) != seen.end()) continue;
     seen.push_back(n.topic_arn);
-    Lane& lane = lanes_[n.topic_arn];
-    if (lane.in_flight || lane.retry_timer != 0) continue;
+    const Lane& l = lane(n.topic_arn);
+    if (l.in_flight || l.retry_timer != 0) continue;
     to_send.push_back(id);
   }
   for (auto id : to_send) {
@@ -194,10 +197,10 @@ void SnsNotificationOutput::send(std::uint64_t id, const QueuedNotification& n) 
       finish(id);
       pump();
     });
-    lanes_[n.topic_arn].in_flight = true;  // cleared by finish's pump below
+    lane(n.topic_arn).in_flight = true;  // cleared by finish's pump below
     return;
   }
-  lanes_[n.topic_arn].in_flight = true;
+  lane(n.topic_arn).in_flight = true;
   const bool delayed = req.attributes.size() > n.attributes.size();
   publisher_->publish(req, [this, alive = std::weak_ptr<int>(alive_), id, delayed](SnsPublishOutcome outcome) {
     if (alive.expired()) return;
@@ -210,29 +213,30 @@ void SnsNotificationOutput::on_outcome(std::uint64_t id, SnsPublishOutcome outco
   auto it = parsed_.find(id);
   if (it == parsed_.end()) return;
   const QueuedNotification& n = it->second;
-  Lane& lane = lanes_[n.topic_arn];
-  lane.in_flight = false;
+  Lane& l = lane(n.topic_arn);
+  l.in_flight = false;
   switch (outcome.result) {
     case PublishResult::kDelivered:
       ++stats_.delivered;
-      lane.failures = 0;
+      if (l.backoff.failures() > 0) {
+        spdlog::info("alarms: SNS reachable again for {} after {} failed attempt(s)", n.topic_arn,
+                     l.backoff.failures());
+      }
+      l.backoff.reset();
       spdlog::info("alarms: notified {} of \"{}\" (transition {}){}", n.topic_arn, n.alarm_name, n.transition_id,
                    outcome.detail.empty() ? "" : fmt::format(", MessageId {}", outcome.detail));
       finish(id);
       break;
     case PublishResult::kRejected:
       ++stats_.rejected;
-      lane.failures = 0;
+      l.backoff.reset();
       spdlog::error("alarms: SNS rejected the notification of \"{}\" (transition {}) to {}; dropped: {}",
                     n.alarm_name, n.transition_id, n.topic_arn, outcome.detail);
       finish(id);
       break;
     case PublishResult::kRetry: {
       ++stats_.failed_attempts;
-      ++lane.failures;
-      const int shift = std::min(lane.failures - 1, 20);
-      const std::chrono::milliseconds backoff =
-          std::min<std::chrono::milliseconds>(options_.initial_backoff * (int64_t{1} << shift), options_.max_backoff);
+      const std::chrono::milliseconds backoff = l.backoff.next();
       std::uint64_t suppressed = 0;
       if (retry_log_limiter_.allow(n.topic_arn, &suppressed)) {
         spdlog::warn("alarms: SNS unreachable for {} ({}); {} notification(s) kept, retrying in {} ms{}", n.topic_arn,
@@ -240,8 +244,8 @@ void SnsNotificationOutput::on_outcome(std::uint64_t id, SnsPublishOutcome outco
                      suppressed > 0 ? fmt::format(" ({} similar messages suppressed)", suppressed) : std::string());
       }
       if (!started_) break;
-      lane.retry_timer = scheduler_.schedule_after(backoff, [this, topic = n.topic_arn] {
-        lanes_[topic].retry_timer = 0;
+      l.retry_timer = scheduler_.schedule_after(backoff, [this, topic = n.topic_arn] {
+        lane(topic).retry_timer = 0;
         pump();
       });
       break;
@@ -250,11 +254,22 @@ void SnsNotificationOutput::on_outcome(std::uint64_t id, SnsPublishOutcome outco
   pump();
 }
 
+SnsNotificationOutput::Lane& SnsNotificationOutput::lane(const std::string& topic) {
+  auto it = lanes_.find(topic);
+  if (it == lanes_.end()) {
+    it = lanes_.try_emplace(topic, common::aws::Backoff(options_.initial_backoff,
+                                                        std::max(options_.initial_backoff, options_.max_backoff),
+                                                        *options_.rng))
+             .first;
+  }
+  return it->second;
+}
+
 void SnsNotificationOutput::finish(std::uint64_t id) {
   auto it = parsed_.find(id);
   if (it == parsed_.end()) return;
   const QueuedNotification n = it->second;
-  lanes_[n.topic_arn].in_flight = false;
+  lane(n.topic_arn).in_flight = false;
   parsed_.erase(it);
   if (!queued(n.alarm_name, n.transition_id) && on_delivered_) on_delivered_(n.alarm_name, n.transition_id);
   if (auto st = queue_->remove(id); !st.ok()) {

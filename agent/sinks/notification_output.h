@@ -31,6 +31,7 @@
 #include "agent/pipeline/durable_queue.h"
 #include "agent/sinks/local_sink.h"
 #include "agent/sinks/sns_publisher.h"
+#include "common/aws/retry.h"
 #include "common/clock/clock.h"
 #include "common/event/scheduler.h"
 #include "common/log/log.h"
@@ -69,6 +70,7 @@ class SnsNotificationOutput {
     std::chrono::milliseconds initial_backoff{1'000};
     std::chrono::milliseconds max_backoff{20'000};  // delivery.retry_max_backoff
     std::chrono::seconds delayed_after = kNotificationDelayedAfter;
+    common::aws::Rng* rng = nullptr;  // jitter of the backoff; null: seeded here (tests pin it)
   };
   struct Stats {
     std::uint64_t enqueued = 0;
@@ -107,10 +109,12 @@ class SnsNotificationOutput {
 
  private:
   struct Lane {
+    explicit Lane(common::aws::Backoff b) : backoff(b) {}
     bool in_flight = false;
     common::TimerId retry_timer = 0;
-    int failures = 0;
+    common::aws::Backoff backoff;  // the one delivery backoff (full jitter), reset on success
   };
+  Lane& lane(const std::string& topic);
   void pump();
   void send(std::uint64_t id, const QueuedNotification& n);
   void on_outcome(std::uint64_t id, SnsPublishOutcome outcome);
@@ -123,6 +127,7 @@ class SnsNotificationOutput {
   SnsPublisher* publisher_;
   LocalSink* local_;
   Options options_;
+  std::unique_ptr<common::aws::Rng> own_rng_;  // when options_.rng is null
   DeliveredFn on_delivered_;
   std::map<std::uint64_t, QueuedNotification> parsed_;  // queue id -> record
   std::map<std::string, Lane, std::less<>> lanes_;       // by topic

@@ -19,10 +19,13 @@ std::string message_id(const std::string& body) {
 }  // namespace
 
 PublishResult classify_publish_error(const common::aws::AwsCallError& error) {
-  const auto& e = error.error;
-  if (error.transport || e.retryable || e.throttling || e.http_status >= 500 || e.http_status == 429 ||
-      e.expired_credentials || e.clock_skew) {
-    return PublishResult::kRetry;
+  // The one table (common/aws/error_class), as for every output: a setup problem (topic missing,
+  // no permission, KMS) keeps the notification like a transient error; only a refused payload is dropped.
+  switch (common::aws::classify(error)) {
+    case common::aws::DeliveryClass::kDelivered: return PublishResult::kDelivered;
+    case common::aws::DeliveryClass::kRetry:
+    case common::aws::DeliveryClass::kSetup: return PublishResult::kRetry;
+    case common::aws::DeliveryClass::kRefused: return PublishResult::kRejected;
   }
   return PublishResult::kRejected;
 }

@@ -45,8 +45,8 @@ class AwsSnsPublisher final : public SnsPublisher {
   common::aws::Endpoint endpoint_;
 };
 
-// Retry or reject, from an AwsClient failure (the same rule as the CloudWatch output: transport,
-// throttling, 5xx, transient codes, expired credentials and clock skew are retried).
+// Retry or reject, from an AwsClient failure: common::aws::classify (the one table every output uses);
+// transient and setup problems are retried, a payload refused for good is rejected.
 PublishResult classify_publish_error(const common::aws::AwsCallError& error);
 
 }  // namespace agent

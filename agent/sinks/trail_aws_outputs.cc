@@ -18,19 +18,6 @@ using common::aws::AwsCallError;
 using common::aws::AwsCallOutcome;
 using common::aws::AwsCallResult;
 
-// Codes that name a setup problem an operator can fix (channel, bucket, permissions, keys): the
-// records are kept and retried rather than dead-lettered.
-bool is_environment_code(std::string_view code) {
-  static constexpr std::string_view kCodes[] = {
-      "AccessDenied",          "AccessDeniedException",     "ChannelNotFound",       "InvalidChannelARN",
-      "ChannelInsufficientPermission", "ChannelUnsupportedSchema", "NoSuchBucket",  "ResourceNotFoundException",
-      "UnrecognizedClientException",   "InvalidClientTokenId",     "InvalidAccessKeyId", "InvalidToken",
-      "AuthorizationHeaderMalformed",  "SignatureDoesNotMatch",    "InvalidSignatureException",
-      "AccountNotSubscribed",  "OperationAbortedException", "KMS.DisabledException", "KMS.NotFoundException",
-      "PermanentRedirect",     "IllegalLocationConstraintException"};
-  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
-}
-
 const AwsCallError* as_error(const AwsCallOutcome& o) { return std::get_if<AwsCallError>(&o); }
 
 // "scheme://host[:port]/path" -> {"scheme://host[:port]", "/path"}.
@@ -54,7 +41,10 @@ AwsTrailOutputBase::AwsTrailOutputBase(TrailAwsDeps deps, const DeliveryConfig& 
     : deps_(std::move(deps)),
       delivery_(delivery),
       log_name_(std::move(log_name)),
-      rng_(static_cast<std::minstd_rand::result_type>(seed_of(deps_.host) % 2147483646u + 1u)),
+      own_rng_(deps_.rng != nullptr ? nullptr : std::make_unique<common::aws::SeededRng>(seed_of(deps_.host))),
+      backoff_(std::max(std::chrono::milliseconds(1), delivery.retry_base),
+               std::max(delivery.retry_base, delivery.retry_max_backoff),
+               deps_.rng != nullptr ? *deps_.rng : *own_rng_),
       limiter_(deps_.clock, std::chrono::seconds(60), 5) {}
 
 AwsTrailOutputBase::~AwsTrailOutputBase() {
@@ -140,29 +130,17 @@ void AwsTrailOutputBase::release_waiters() {
   for (auto& w : waiters) deps_.scheduler.post(std::move(w.done));
 }
 
-std::chrono::milliseconds AwsTrailOutputBase::next_backoff() {
-  ++consecutive_failures_;
-  const auto base = std::max<std::chrono::milliseconds::rep>(1, delivery_.retry_base.count());
-  const auto cap = std::max<std::chrono::milliseconds::rep>(base, delivery_.retry_max_backoff.count());
-  std::chrono::milliseconds::rep d = base;
-  for (int i = 1; i < consecutive_failures_ && d < cap; ++i) d *= 2;
-  d = std::min(d, cap);
-  // Equal jitter: [d/2, d], so the wait is never close to zero.
-  std::uniform_int_distribution<std::chrono::milliseconds::rep> dist(d / 2, d);
-  return std::chrono::milliseconds(dist(rng_));
-}
-
 void AwsTrailOutputBase::attempt_finished(Attempt result) {
   in_flight_ = false;
   if (result == Attempt::kDone) {
-    consecutive_failures_ = 0;
+    backoff_.reset();
     send_now_ = true;  // what arrived meanwhile has waited a round trip already
     pump();
     return;
   }
   if (result == Attempt::kFailed) release_waiters();  // "finished or failed"
   ++stats_.backoffs;
-  const auto delay = next_backoff();
+  const auto delay = backoff_.next();
   backoff_timer_ = deps_.scheduler.schedule_after(delay, [this, alive = std::weak_ptr<int>(alive_)] {
     if (alive.expired()) return;
     backoff_timer_ = 0;
@@ -207,12 +185,9 @@ void AwsTrailOutputBase::pump() {
 }
 
 bool AwsTrailOutputBase::keep_for_retry(const AwsCallError& err) const {
-  const auto& e = err.error;
-  if (err.transport || e.retryable || e.throttling || e.clock_skew || e.expired_credentials) return true;
-  if (e.http_status >= 500 || e.http_status == 401 || e.http_status == 403 || e.http_status == 404 ||
-      e.http_status == 408 || e.http_status == 429)
-    return true;
-  return is_environment_code(e.code);
+  // The one table (common/aws/error_class): retry and setup problems keep the records; only a
+  // payload refused for good is dead-lettered.
+  return common::aws::classify(err) != common::aws::DeliveryClass::kRefused;
 }
 
 void AwsTrailOutputBase::log_error(const std::string& key, const std::string& message) {

@@ -65,6 +65,8 @@ struct TrailAwsDeps {
   // Where dead-lettered events are copied (one file shared by the AWS outputs; each output holds a
   // reference, so it lives as long as the last of them). Null: they are only counted and logged.
   std::shared_ptr<DeadLetterFile> dead_letters = nullptr;
+  // Jitter of the delivery backoff; null: the output seeds its own from the host (tests pin it).
+  common::aws::Rng* rng = nullptr;
 };
 
 struct TrailAwsStats {
@@ -144,7 +146,6 @@ class AwsTrailOutputBase : public TrailOutput {
     std::uint64_t mark = 0;  // done when every ordinal below it is acknowledged
     std::function<void()> done;
   };
-  std::chrono::milliseconds next_backoff();
   void check_waiters();
   void release_waiters();
 
@@ -155,9 +156,9 @@ class AwsTrailOutputBase : public TrailOutput {
   bool send_now_ = false;
   common::TimerId linger_timer_ = 0;
   common::TimerId backoff_timer_ = 0;
-  int consecutive_failures_ = 0;
   std::vector<FlushWaiter> waiters_;
-  std::minstd_rand rng_;
+  std::unique_ptr<common::aws::Rng> own_rng_;  // when deps_.rng is null
+  common::aws::Backoff backoff_;
   common::log::RateLimiter limiter_;
   bool warned_full_ = false;
   std::string refused_;

@@ -5,6 +5,7 @@
 
 #include "agent/config/agent_config.h"
 #include "common/json/json_writer.h"
+#include "common/aws/error_class.h"
 #include "common/aws/sigv4.h"
 
 namespace agent {
@@ -140,8 +141,13 @@ common::Result<PutAuditEventsResponse> parse_put_audit_events_response(std::stri
 }
 
 LakeFailureAction classify_lake_failure(std::string_view error_code) noexcept {
-  if (error_code == "Throttling" || error_code == "InternalFailure") return LakeFailureAction::kRetry;
-  return LakeFailureAction::kDeadLetter;
+  // The one table (common/aws/error_class): transient and setup codes keep the event, a payload
+  // refused for good and an unknown code dead-letter it.
+  common::aws::DeliveryClass c{};
+  if (!common::aws::classify_aws_code(error_code, c)) return LakeFailureAction::kDeadLetter;
+  return c == common::aws::DeliveryClass::kRetry || c == common::aws::DeliveryClass::kSetup
+             ? LakeFailureAction::kRetry
+             : LakeFailureAction::kDeadLetter;
 }
 
 }  // namespace agent

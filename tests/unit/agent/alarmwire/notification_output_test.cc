@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/fixed_rng.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
 #include "tests/unit/agent/alarmwire/alarmwire_test_util.h"
@@ -110,10 +111,42 @@ TEST_F(NotificationOutputTest, OldestFirstAndOneAtATimePerTopic) {
   EXPECT_EQ(output_->queued_count(), 0u);  // nothing left on disk
 }
 
+TEST_F(NotificationOutputTest, RetryWaitIsJitteredWithinTheCeilingAndResetsAfterDelivery) {
+  SnsNotificationOutput::Options options;
+  options.initial_backoff = 1s;
+  options.max_backoff = 8s;
+  tests::FixedRng half({0.5});
+  options.rng = &half;
+  open_output(options);
+  output_->start();
+  publisher_.set_down(true);
+  ASSERT_TRUE(output_->enqueue({note("cpu", 1, kTopicA, clock_.wall_now())}).ok());
+  scheduler_.advance(0ms);
+  ASSERT_EQ(publisher_.requests.size(), 1u);
+  scheduler_.advance(499ms);
+  EXPECT_EQ(publisher_.requests.size(), 1u);
+  scheduler_.advance(1ms);  // 0.5 * 1 s
+  EXPECT_EQ(publisher_.requests.size(), 2u);
+  scheduler_.advance(1s);  // 0.5 * 2 s
+  EXPECT_EQ(publisher_.requests.size(), 3u);
+  publisher_.set_down(false);
+  scheduler_.advance(2s);  // 0.5 * 4 s: delivered
+  EXPECT_EQ(output_->stats().delivered, 1u);
+  // After a success the next outage starts again at the base.
+  publisher_.set_down(true);
+  ASSERT_TRUE(output_->enqueue({note("cpu", 2, kTopicA, clock_.wall_now())}).ok());
+  scheduler_.advance(0ms);
+  const auto sent = publisher_.requests.size();
+  scheduler_.advance(500ms);
+  EXPECT_EQ(publisher_.requests.size(), sent + 1);
+}
+
 TEST_F(NotificationOutputTest, KeepsRetryingWhileUnreachableThenDeliversInOrderMarkedDelayed) {
   SnsNotificationOutput::Options options;
   options.initial_backoff = 1s;
   options.max_backoff = 8s;
+  tests::FixedRng ceiling({1.0});  // every wait at the top of its full-jitter range
+  options.rng = &ceiling;
   open_output(options);
   output_->start();
   publisher_.set_down(true);
@@ -123,7 +156,7 @@ TEST_F(NotificationOutputTest, KeepsRetryingWhileUnreachableThenDeliversInOrderM
   EXPECT_EQ(publisher_.requests.size(), 1u);
   ASSERT_TRUE(output_->enqueue({note("cpu", 2, kTopicA, t0 + 5s)}).ok());
   EXPECT_EQ(publisher_.requests.size(), 1u);  // the topic waits for its oldest
-  // Backoff doubles: retries at +1, +3 (2), +7 (4), then every 8 s.
+  // The ceiling of the backoff doubles: retries at +1, +3 (2), +7 (4), then every 8 s.
   scheduler_.advance(999ms);
   EXPECT_EQ(publisher_.requests.size(), 1u);
   scheduler_.advance(1ms);

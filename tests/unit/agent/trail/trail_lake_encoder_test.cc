@@ -209,12 +209,14 @@ TEST(LakeEncoder, ParsesPartialSuccess) {
   }
 }
 
-TEST(LakeEncoder, OnlyThrottlingAndInternalFailureAreRetried) {
+TEST(LakeEncoder, TransientAndSetupEntryCodesAreRetriedPayloadErrorsDeadLettered) {
   using agent::LakeFailureAction;
   EXPECT_EQ(agent::classify_lake_failure("Throttling"), LakeFailureAction::kRetry);
   EXPECT_EQ(agent::classify_lake_failure("InternalFailure"), LakeFailureAction::kRetry);
+  // A setup problem of the account (spec §4.2 per-entry codes): the event is kept, as for a call-level setup error.
+  EXPECT_EQ(agent::classify_lake_failure("AccountNotSubscribed"), LakeFailureAction::kRetry);
   for (const char* code : {"FieldTooLong", "FieldNotFound", "InvalidChecksum", "InvalidData", "InvalidRecipient",
-                           "InvalidEventSource", "AccountNotSubscribed", "SomethingNew"})
+                           "InvalidEventSource", "SomethingNew"})
     EXPECT_EQ(agent::classify_lake_failure(code), LakeFailureAction::kDeadLetter) << code;
 }
 

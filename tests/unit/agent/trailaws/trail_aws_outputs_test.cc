@@ -23,6 +23,7 @@
 
 #include "common/aws/credentials_provider.h"
 #include "common/http/gzip.h"
+#include "tests/support/fixed_rng.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/example_host.h"
@@ -152,8 +153,10 @@ class TrailAwsOutputsTest : public ::testing::Test {
     delivery_.max_retries = 3;
   }
 
+  // Backoff jitter pinned: the waits cycle through these fractions of the full-jitter ceiling.
+  tests::FixedRng rng_{{1.0, 0.5, 0.25}};
   agent::TrailAwsDeps deps(common::aws::Endpoint endpoint) {
-    return agent::TrailAwsDeps{clock_, scheduler_, *aws_, std::move(endpoint), host_, dead_letters_};
+    return agent::TrailAwsDeps{clock_, scheduler_, *aws_, std::move(endpoint), host_, dead_letters_, &rng_};
   }
   static common::aws::Endpoint endpoint(common::aws::Service service) {
     common::aws::EndpointOptions o;
@@ -305,17 +308,19 @@ TEST_F(LakeOutputTest, ThrottledEventIsResentPastMaxRetriesUntilAccepted) {
   EXPECT_EQ(out->stats().dead_lettered, 0u);
   EXPECT_EQ(out->stats().records_resent, static_cast<std::uint64_t>(failures));
   EXPECT_EQ(out->pending(), 0u);
-  // Each wait: d = min(retry_base * 2^(k-1), retry_max_backoff), jittered within [d/2, d].
+  // Each wait is the one backoff (full jitter): u * min(retry_base * 2^(k-1), retry_max_backoff), u the
+  // pinned fractions 1, 0.5, 0.25, 1, ...
   ASSERT_EQ(sent_at.size(), static_cast<std::size_t>(failures + 1));
+  const double fractions[] = {1.0, 0.5, 0.25};
   for (std::size_t k = 1; k < sent_at.size(); ++k) {
     const auto d = std::min<std::chrono::milliseconds>(delivery_.retry_base * (1 << std::min<std::size_t>(k - 1, 20)),
                                                        delivery_.retry_max_backoff);
+    const auto expected = std::chrono::milliseconds(static_cast<std::int64_t>(fractions[(k - 1) % 3] * d.count()));
     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(sent_at[k] - sent_at[k - 1]);
-    EXPECT_GE(gap, d / 2) << "wait " << k;
-    EXPECT_LE(gap, d) << "wait " << k;
+    EXPECT_EQ(gap, expected) << "wait " << k;
   }
-  // The last waits hit the cap.
-  EXPECT_GE(sent_at.back() - sent_at[sent_at.size() - 2], delivery_.retry_max_backoff / 2);
+  // The ceiling reaches the cap.
+  EXPECT_GE(delivery_.retry_base * (1 << (sent_at.size() - 2)), delivery_.retry_max_backoff);
 }
 
 // An answer that names neither success nor failure for an id breaks the API contract: resent a bounded
