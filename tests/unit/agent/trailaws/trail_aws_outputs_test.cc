@@ -315,7 +315,8 @@ TEST_F(LakeOutputTest, ThrottledEventIsResentPastMaxRetriesUntilAccepted) {
   for (std::size_t k = 1; k < sent_at.size(); ++k) {
     const auto d = std::min<std::chrono::milliseconds>(delivery_.retry_base * (1 << std::min<std::size_t>(k - 1, 20)),
                                                        delivery_.retry_max_backoff);
-    const auto expected = std::chrono::milliseconds(static_cast<std::int64_t>(fractions[(k - 1) % 3] * d.count()));
+    const auto expected =
+        std::chrono::milliseconds(static_cast<std::int64_t>(fractions[(k - 1) % 3] * static_cast<double>(d.count())));
     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(sent_at[k] - sent_at[k - 1]);
     EXPECT_EQ(gap, expected) << "wait " << k;
   }
