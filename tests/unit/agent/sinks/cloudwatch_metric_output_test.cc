@@ -1,6 +1,7 @@
-// CloudWatchMetricOutput and its disk spool, against a scripted HttpClient behind a real AwsClient (which
-// signs; one attempt per call so each scripted answer is the call's outcome), driven by
-// ManualClock/ManualScheduler. Every flush here carries requests the test can tell apart by the value
+// CloudWatchMetricOutput (on the Outbox) and its disk spool, against a scripted HttpClient behind a real
+// AwsClient (which signs; one attempt per call so each scripted answer is the call's outcome), driven by
+// ManualClock/ManualScheduler. The Outbox's backoff is set to 10 minutes here, so retries happen at
+// flushes only, unless a test says otherwise. Every flush here carries requests the test can tell apart by the value
 // of their datum ("Value=<n>"); the spool file is read back through a copy, so the output's own file
 // is never opened twice.
 #include "agent/sinks/cloudwatch_metric_output.h"
@@ -26,6 +27,7 @@
 #include "agent/pipeline/durable_queue.h"
 #include "common/aws/credentials_provider.h"
 #include "common/http/gzip.h"
+#include "tests/support/fixed_rng.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/log_capture.h"
@@ -85,7 +87,8 @@ class CloudWatchMetricOutputTest : public ::testing::Test {
   }
 
   std::unique_ptr<agent::CloudWatchMetricOutput> make(std::size_t max_queued_datums = 100'000,
-                                                      std::string spool_path = "default") {
+                                                      std::string spool_path = "default",
+                                                      std::chrono::milliseconds backoff = 600s) {
     agent::AggregatorOptions ao;
     ao.interval = 60s;
     agent::FlushOptions flush;
@@ -96,6 +99,9 @@ class CloudWatchMetricOutputTest : public ::testing::Test {
     o.endpoint = common::aws::resolve_endpoint(common::aws::Service::kCloudWatch, "us-east-1", eo).value();
     o.max_queued_datums = max_queued_datums;
     o.spool_path = spool_path == "default" ? spool_path_ : spool_path;
+    o.backoff_base = backoff;
+    o.backoff_cap = std::max<std::chrono::milliseconds>(backoff, 600s);
+    o.rng = &rng_;
     return std::make_unique<agent::CloudWatchMetricOutput>(clock_, scheduler_, agent::MetricAggregator(ao, {}), "TW",
                                                            flush, *aws_, std::move(o));
   }
@@ -146,6 +152,7 @@ class CloudWatchMetricOutputTest : public ::testing::Test {
     return out;
   }
 
+  tests::FixedRng rng_{{1.0}};  // every backoff at the ceiling of its full-jitter range
   TempDir dir_;
   std::string spool_path_ = dir_.file(std::string(agent::kMetricsSpoolFile));
   tests::ManualClock clock_{common::WallTime(std::chrono::seconds(1'780'315'200))};  // 2026-06-01T12:00:00Z
@@ -170,7 +177,8 @@ TEST_F(CloudWatchMetricOutputTest, TheSpoolIsOpenedOnTheFirstLoopTurnNotInTheCon
   EXPECT_NE(out->describe().find("spool " + spool_path_), std::string::npos) << out->describe();
 }
 
-// (1) A retryable failure puts the request on disk; its delivery later removes it.
+// (1) Every request is on disk from the moment it is handed over until it is delivered; a retryable
+// failure keeps it, and the next flush tries the oldest first, ending at its first failure.
 TEST_F(CloudWatchMetricOutputTest, RetryableFailureIsSpooledAndDeliveryRemovesIt) {
   auto out = make();
   run();
@@ -180,16 +188,16 @@ TEST_F(CloudWatchMetricOutputTest, RetryableFailureIsSpooledAndDeliveryRemovesIt
   EXPECT_EQ(out->stats().datums_spooled, 1u);
   EXPECT_EQ(out->queued_requests(), 1u);
 
-  // Throttled the next time: still one record (not appended twice), and the new request joins it.
+  // Throttled (HTTP 400 Throttling) the next time: still one record (not appended twice), and the new
+  // request joins it on disk without being tried against a failing endpoint.
   http_.push(400, query_error("Throttling"));
-  http_.push(503, query_error("ServiceUnavailable"));
   flush_round(*out, 2);
   EXPECT_EQ(on_disk(), (std::vector<int>{1, 2}));
   EXPECT_EQ(out->stats().datums_spooled, 2u);
 
   http_.push_n(3, 200, kOk);
   flush_round(*out, 3);
-  EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 2, 1, 2, 3}));
+  EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 1, 2, 3}));
   EXPECT_EQ(on_disk(), std::vector<int>{});
   EXPECT_EQ(out->spooled_requests(), 0u);
   EXPECT_EQ(out->stats().datums_delivered, 3u);
@@ -197,10 +205,50 @@ TEST_F(CloudWatchMetricOutputTest, RetryableFailureIsSpooledAndDeliveryRemovesIt
   EXPECT_EQ(out->queued_requests(), 0u);
 }
 
+// HTTP 429 is transient for every output (the one table): kept, not dropped (it was dropped before).
+TEST_F(CloudWatchMetricOutputTest, Http429IsRetriedNotDropped) {
+  auto out = make();
+  run();
+  http_.push(429, query_error("TooManyRequestsException"));
+  flush_round(*out, 1);
+  EXPECT_EQ(out->stats().datums_rejected, 0u);
+  EXPECT_EQ(on_disk(), (std::vector<int>{1}));
+  http_.push_n(2, 200, kOk);
+  flush_round(*out, 2);  // the kept request first, then the new one
+  EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 2}));
+  EXPECT_EQ(out->stats().datums_delivered, 2u);
+}
+
+// Between flushes the Outbox retries on its backoff, and says when delivery fails and when it recovers.
+TEST_F(CloudWatchMetricOutputTest, RetriesOnTheBackoffBetweenFlushesAndLogsOutageAndRecovery) {
+  LogCapture log;
+  auto out = make(100'000, "default", 1s);
+  run();
+  http_.push(503, query_error("ServiceUnavailable"));
+  http_.push(503, query_error("ServiceUnavailable"));
+  http_.push(200, kOk);
+  flush_round(*out, 1);
+  EXPECT_EQ(http_.requests.size(), 1u);
+  scheduler_.advance(1s);  // first backoff: 1 s at its ceiling
+  run();
+  EXPECT_EQ(http_.requests.size(), 2u);
+  scheduler_.advance(2s);  // then 2 s
+  run();
+  EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 1}));
+  EXPECT_EQ(out->stats().datums_delivered, 1u);
+  EXPECT_EQ(on_disk(), std::vector<int>{});
+  const std::string text = log.text();
+  EXPECT_NE(text.find("delivery failing (PutMetricData:"), std::string::npos) << text;
+  EXPECT_NE(text.find("delivering again after 3 s of failures"), std::string::npos) << text;
+  ASSERT_NE(out->outbox_stats(), nullptr);
+  EXPECT_EQ(out->outbox_stats()->outages, 1u);
+  EXPECT_EQ(out->outbox_stats()->recoveries, 1u);
+}
+
 // (2) The final flush during an outage spools everything, never-attempted requests included; the next
 // instance on the same file sends them first, in order, exactly once, then new data.
 TEST_F(CloudWatchMetricOutputTest, FinalFlushInAnOutageSpoolsAllAndTheNextStartSendsThemFirstOnce) {
-  std::vector<std::string> first_bodies;  // as first sent (uncompressed), by tag 1..4
+  std::string first_body;  // request 1 as first sent (uncompressed)
   {
     LogCapture log;
     auto out = make();
@@ -209,15 +257,14 @@ TEST_F(CloudWatchMetricOutputTest, FinalFlushInAnOutageSpoolsAllAndTheNextStartS
     flush_round(*out, 1);
     flush_round(*out, 2, 150);  // > 10 KB: gzipped on the wire
     flush_round(*out, 3);
-    ASSERT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 2, 1, 2, 3}));
-    EXPECT_TRUE(gzipped(http_.requests[2]));
-    for (std::size_t i : {0u, 2u, 5u}) first_bodies.push_back(form_body(http_.requests[i]));
+    // Each flush tries the oldest request and stops at its failure.
+    ASSERT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 1}));
+    first_body = form_body(http_.requests[0]);
     const std::size_t before = http_.requests.size();
-    // Stop: request 4 (this minute, never attempted before) is spooled with the rest before the last round,
-    // which ends at its first failure instead of trying all four against a failing endpoint.
+    // Stop: request 4 (this minute, never attempted) is on disk with the rest; the last attempt ends at
+    // its first failure instead of trying all four against a failing endpoint.
     flush_round(*out, 4, 1, /*final=*/true);
     ASSERT_EQ(http_.requests.size(), before + 1);
-    first_bodies.push_back(std::string());
     EXPECT_EQ(on_disk(), (std::vector<int>{1, 2, 3, 4}));
     EXPECT_EQ(out->stats().datums_spooled, 1u + 150u + 1u + 1u);
     EXPECT_NE(log.text().find("153 datum(s) in 4 request(s) not delivered before stopping; spooled in " + spool_path_),
@@ -233,11 +280,9 @@ TEST_F(CloudWatchMetricOutputTest, FinalFlushInAnOutageSpoolsAllAndTheNextStartS
     EXPECT_TRUE(http_.requests.empty());
     run();  // the first loop turn: restored and sent, before any flush
     ASSERT_EQ(tags(http_.requests), (std::vector<int>{1, 2, 3, 4}));
-    EXPECT_EQ(form_body(http_.requests[0]), first_bodies[0]);
-    EXPECT_EQ(form_body(http_.requests[1]), first_bodies[1]);
+    EXPECT_EQ(form_body(http_.requests[0]), first_body);
     EXPECT_TRUE(gzipped(http_.requests[1])) << "the same gzip rule as a fresh request";
     EXPECT_FALSE(gzipped(http_.requests[0]));
-    EXPECT_EQ(form_body(http_.requests[2]), first_bodies[2]);
     EXPECT_EQ(out->stats().datums_restored, 153u);
     EXPECT_EQ(out->stats().datums_delivered, 153u);
     EXPECT_EQ(on_disk(), std::vector<int>{});
@@ -309,7 +354,7 @@ TEST_F(CloudWatchMetricOutputTest, ClientErrorOnASpooledRequestRemovesIt) {
   run();
   EXPECT_EQ(out->stats().datums_rejected, 1u);
   EXPECT_EQ(on_disk(), std::vector<int>{});
-  EXPECT_NE(log.text().find("PutMetricData rejected"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("1 item(s) refused for good (PutMetricData:"), std::string::npos) << log.text();
   http_.push(200, kOk);
   flush_round(*out, 2);
   EXPECT_EQ(tags(http_.requests), (std::vector<int>{1, 1, 2}));
