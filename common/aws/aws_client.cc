@@ -216,9 +216,25 @@ void AwsClient::on_response(const std::shared_ptr<CallState>& st, common::Result
     error = transport_error(outcome, r.error());
   }
 
+  const bool timed_out = outcome.kind == AttemptOutcome::Kind::kTimeout;
+  if (timed_out) ++stats_.timeouts;
   if (auto delay = policy_.next_delay(outcome, st->counted_attempts, rng_)) {
     ++stats_.retries;
     st->backoff_retried = true;
+    if (timed_out) {
+      // The request may have been stored before the answer was lost: say so, since what follows is a
+      // re-send (deduplicated downstream by the payload's own ids, e.g. eventID).
+      ++stats_.resent_after_timeout;
+      const std::string op =
+          st->call.operation.empty() ? std::string(signing_name(st->call.service)) : st->call.operation;
+      std::uint64_t suppressed = 0;
+      if (log_limiter_.allow(op + "/timeout", &suppressed)) {
+        spdlog::warn("aws {} {}: no answer within {} ms (attempt {}); sending it again in {} ms, the service may "
+                     "already hold the first copy{}",
+                     signing_name(st->call.service), op, st->call.timeout.count(), st->attempts, delay->count(),
+                     suppressed ? " (" + std::to_string(suppressed) + " similar suppressed)" : std::string());
+      }
+    }
     return retry_after(st, *delay);
   }
   AwsCallError err;

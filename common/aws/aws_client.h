@@ -95,6 +95,8 @@ class AwsClient {
     std::uint64_t skew_corrections = 0;      // clock offset changed + immediate re-sign
     std::uint64_t credential_refreshes = 0;  // provider.invalidate() + refetch + retry
     std::uint64_t failures = 0;              // calls that ended with AwsCallError
+    std::uint64_t timeouts = 0;              // attempts with no answer within the call's timeout
+    std::uint64_t resent_after_timeout = 0;  // of those, sent again (the service may hold the first copy)
   };
 
   // seed: for the backoff jitter (SeededRng).

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/http/gzip.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/scripted_http_client.h"
@@ -496,6 +497,21 @@ TEST_F(AwsClientTest, ConnectionFailuresAndTimeoutsAreRetried) {
   EXPECT_EQ(std::get<AwsCallResult>(out).attempts, 3);
   // 5 (network) + 10 (timeout) taken, 5 refunded by the success after a retry.
   EXPECT_EQ(client->available_retry_quota(), common::aws::kRetryQuotaCapacity - 10);
+}
+
+// A timeout leaves it unknown whether the service stored the request: the re-send is logged and counted.
+TEST_F(AwsClientTest, ReSendAfterATimeoutIsLoggedAndCounted) {
+  tests::LogCapture log;
+  auto client = make_client();
+  http_.push_error(common::ErrorCode::kTimeout);
+  http_.push(200, "ok");
+  auto out = run(*client, put_metric_data());
+  ASSERT_TRUE(std::holds_alternative<AwsCallResult>(out));
+  EXPECT_EQ(client->stats().timeouts, 1u);
+  EXPECT_EQ(client->stats().resent_after_timeout, 1u);
+  const std::string text = log.text();
+  EXPECT_NE(text.find("PutMetricData: no answer within"), std::string::npos) << text;
+  EXPECT_NE(text.find("may already hold the first copy"), std::string::npos) << text;
 }
 
 TEST_F(AwsClientTest, PersistentNetworkFailureIsReportedAsTransport) {
