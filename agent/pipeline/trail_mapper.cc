@@ -363,12 +363,13 @@ std::string decode_proctitle(std::string_view raw) {
 }
 
 std::string make_trail_event_id(const HostContext& host, std::string_view node, int64_t sec, uint32_t ms,
-                                uint64_t serial) {
+                                uint64_t serial, std::string_view first_line) {
   char stamp[64];
   std::snprintf(stamp, sizeof stamp, "%lld.%03u|%llu", static_cast<long long>(sec), ms,
                 static_cast<unsigned long long>(serial));
   std::string name(host_id_for_events(host));
-  name.append("|").append(node).append("|").append(stamp);
+  // The line last, after the fixed-shape stamp (it may hold any byte, '|' included).
+  name.append("|").append(node).append("|").append(stamp).append("|").append(first_line);
   std::string hex = common::aws::sha256_hex(name).substr(0, 32);
   hex[12] = '8';  // RFC 9562 version 8 (custom; SHA-256 name-based)
   static constexpr char kHex[] = "0123456789abcdef";
@@ -385,7 +386,8 @@ TrailRecord map_event(const AuditEvent& event, const HostContext& host, const Tr
   r.serial = ts.serial;
   r.time_ms = ts.sec * 1000 + ts.ms;
   r.request_id = to_string(event.id);
-  r.event_id = make_trail_event_id(host, r.node, ts.sec, ts.ms, ts.serial);
+  r.event_id = make_trail_event_id(host, r.node, ts.sec, ts.ms, ts.serial,
+                                   event.records.empty() ? std::string_view() : event.records.front().line());
   r.instance_id = host.instance_id;
   r.hostname = host.hostname;
   r.account_id = host.account_id;

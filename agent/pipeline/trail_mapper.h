@@ -25,9 +25,18 @@ struct TrailMapperOptions {
 TrailRecord map_event(const AuditEvent& event, const HostContext& host, const TrailMapperOptions& options = {});
 
 // UUID-shaped (8-4-4-4-12, version nibble 8, RFC 9562 variant) from SHA-256 of
-// "<boot id or instance id>|<node>|<sec>.<mmm>|<serial>": the same audit event always gets the same id.
+// "<host_id_for_events>|<node>|<sec>.<mmm>|<serial>|<first line>": the same audit event always gets
+// the same id, and two events with the same node, time and serial get different ones.
+// `first_line`: the raw line of the event's first record (AuditRecord::line(), as read). Why that:
+// auditd writes events that share (node, time, serial) but that libauparse and our assembler read
+// as two (a LOGIN then the SYSCALL of the same serial: the LOGIN record ends its event), and what
+// tells them apart is their records. The first record's line, and not all of them, because it is
+// what a re-read sees again: a restart resumes at a checkpoint behind whole events, and an event
+// split differently on a re-read (an idle timeout while tailing, none at full speed) still starts
+// with the same line. The line carries the record type and, for a SYSCALL, its arguments; only two
+// byte-identical first lines with one stamp collide, and those are the same text sent twice.
 std::string make_trail_event_id(const HostContext& host, std::string_view node, int64_t sec, uint32_t ms,
-                                uint64_t serial);
+                                uint64_t serial, std::string_view first_line);
 
 // arch= value (hex AUDIT_ARCH_*) -> "x86_64", "aarch64", "i386", ...; "" when unknown.
 std::string_view audit_arch_name(std::string_view arch_hex) noexcept;

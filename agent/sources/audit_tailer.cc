@@ -19,6 +19,24 @@ namespace {
 constexpr uint32_t kDirWatchMask = IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ATTRIB |
                                    IN_DELETE_SELF | IN_MOVE_SELF | IN_CLOSE_WRITE;
 
+// The last bytes read from a file, kept to tell whether the file still holds them (see check_current).
+constexpr std::size_t kTailBytes = 4096;
+
+// pread until `want` bytes or EOF; the bytes read, or nullopt on an error.
+std::optional<std::string> pread_exact(int fd, uint64_t offset, std::size_t want) {
+  std::string out(want, '\0');
+  std::size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(fd, out.data() + got, want - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
+
 bool has_glob_chars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 std::string dir_of(const std::string& path) {
@@ -49,6 +67,11 @@ struct AuditTailer::Reader {
   std::string pending;       // bytes of the line not yet complete (at most max_line_bytes)
   uint64_t line_begin = 0;   // file offset of the first byte of that line
   bool skipping = false;     // over-long line: pending holds the cap, the rest is dropped up to '\n'
+  std::string tail;          // the last bytes (up to kTailBytes) before read_offset, as read
+  // After an in-place truncation: the offset where the bytes written after it begin. A line that
+  // is still open there is the rest of a line cut by the truncation; it is dropped there (counted)
+  // and a new line starts, so the first appended line is not glued to it.
+  std::optional<uint64_t> seam;
 
   Reader() = default;
   Reader(const Reader&) = delete;
@@ -62,6 +85,17 @@ struct AuditTailer::Reader {
     line_begin = offset;
     pending.clear();
     skipping = false;
+    tail.clear();
+    seam.reset();
+  }
+  void remember(std::string_view data) {
+    if (data.size() >= kTailBytes) {
+      tail.assign(data.substr(data.size() - kTailBytes));
+      return;
+    }
+    const std::size_t keep = std::min(tail.size(), kTailBytes - data.size());
+    tail.erase(0, tail.size() - keep);
+    tail.append(data);
   }
 };
 
@@ -486,9 +520,17 @@ void AuditTailer::check_current(Followed& f) {
     return;
   }
   bool restart = st->size < r.read_offset;
-  if (!restart && r.fingerprinted) {
+  bool same_start = true;  // the first bytes are still ours (or were never fingerprinted)
+  if (r.fingerprinted) {
     auto same = fingerprint_matches(r.fd, r.key.fingerprint);
-    restart = same.ok() && !*same;
+    same_start = !same.ok() || *same;
+    restart = restart || !same_start;
+  }
+  // Truncated in place and written again up to or past our offset before we looked: the size and
+  // the first bytes say nothing, the bytes just before our offset do.
+  if (!restart && !r.tail.empty()) {
+    auto now = pread_exact(r.fd, r.read_offset - r.tail.size(), r.tail.size());
+    restart = now && *now != r.tail;
   }
   if (!restart) return;
   if (!f.holding) ++stats_.truncations;  // once per truncation, not on every look while we wait
@@ -535,6 +577,7 @@ void AuditTailer::check_current(Followed& f) {
     copy.line_begin = r.line_begin;
     copy.pending = std::move(r.pending);
     copy.skipping = r.skipping;
+    copy.tail = std::move(r.tail);
     ++stats_.copies_read;
     spdlog::info("audit tailer: {} was truncated or rewritten in place (copytruncate); reading its copy {} "
                  "(inode {}) from offset {} to its end first, then {} from the beginning",
@@ -547,6 +590,7 @@ void AuditTailer::check_current(Followed& f) {
     for (auto& c : copies) f.rotated.push_back(std::move(c));
   } else {
     ++stats_.truncation_losses;
+    if (same_start && st->size > 0) r.seam = find_seam(r, st->size);
     spdlog::warn("audit tailer: {} was truncated or rewritten in place (size {}, our offset {}) and no plain copy "
                  "{}.1..{}.{} starts with its first bytes and holds that offset{}: lines written after offset {} "
                  "before the truncation, if any, are lost; reading {} from the beginning",
@@ -555,7 +599,42 @@ void AuditTailer::check_current(Followed& f) {
   }
   r.fingerprinted = false;
   r.key.fingerprint = {};
+  const std::optional<uint64_t> seam = r.seam;
   r.restart_at(0);
+  r.seam = seam;
+}
+
+// The file kept its first bytes but lost its end (truncate(2) in place, not a copytruncate): where do
+// the bytes written after the truncation begin? Lines before that are ours again (read from 0, as
+// the policy says: only the first and last bytes are known); the line open there was cut.
+// - The file still holds the part of our last bytes that it is long enough for: nothing was written
+//   yet; the seam is its size. This is the usual case (we look at every write).
+// - Something was written before we looked: the seam is at or before the first byte that differs
+//   from what we read. It is the last audit line start (type=, node=) between the line start before
+//   that byte and that byte (appended lines may begin like the line they overwrite), else that byte.
+// - Cut deeper than our last kTailBytes: the size (nothing known to be written yet).
+uint64_t AuditTailer::find_seam(Reader& r, uint64_t size) {
+  const uint64_t window = r.read_offset - r.tail.size();
+  if (size <= window) return size;
+  auto now = pread_exact(r.fd, window, static_cast<std::size_t>(std::min<uint64_t>(size, r.read_offset) - window));
+  if (!now) return size;
+  std::size_t diff = 0;
+  while (diff < now->size() && (*now)[diff] == r.tail[diff]) ++diff;
+  if (diff == now->size() && size < r.read_offset) return size;
+  std::size_t line_start = 0;  // in the window: the start of the line that holds the first new byte
+  if (diff > 0) {
+    const std::size_t nl = r.tail.rfind('\n', diff - 1);
+    if (nl != std::string::npos) line_start = nl + 1;
+  }
+  auto text = pread_exact(r.fd, window + line_start, diff - line_start + 5);
+  if (!text) return window + diff;
+  // node= first: with it, every line starts so, and its "type=" comes a few bytes later.
+  for (const std::string_view start : {"node=", "type="}) {
+    for (std::size_t i = std::min(diff - line_start, text->size()) + 1; i-- > 0;) {
+      if (std::string_view(*text).substr(i).starts_with(start)) return window + line_start + i;
+    }
+  }
+  return window + diff;
 }
 
 AuditTailer::CopyMatch AuditTailer::copy_matches(Reader& r, const FileFingerprint& fp, uint64_t min_size) {
@@ -641,9 +720,12 @@ void AuditTailer::emit(Followed& f, Reader& r, std::string_view bytes, uint64_t 
 bool AuditTailer::pump_file(Followed& f, Reader& r, std::size_t& budget) {
   const std::size_t cap = options_.max_line_bytes;
   while (budget > 0 && running_) {
+    if (r.seam && r.read_offset >= *r.seam) cut_at_seam(r);
+    std::size_t want = chunk_.size();
+    if (r.seam) want = static_cast<std::size_t>(std::min<uint64_t>(want, *r.seam - r.read_offset));
     ssize_t n = 0;
     do {
-      n = ::pread(r.fd, chunk_.data(), chunk_.size(), static_cast<off_t>(r.read_offset));
+      n = ::pread(r.fd, chunk_.data(), want, static_cast<off_t>(r.read_offset));
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       ++stats_.read_errors;
@@ -656,6 +738,7 @@ bool AuditTailer::pump_file(Followed& f, Reader& r, std::size_t& budget) {
     const uint64_t base = r.read_offset;
     r.read_offset += static_cast<uint64_t>(n);
     stats_.bytes += static_cast<uint64_t>(n);
+    r.remember(data);
     std::size_t pos = 0;
     while (pos < data.size() && running_) {
       const std::size_t nl = data.find('\n', pos);
@@ -695,6 +778,21 @@ bool AuditTailer::pump_file(Followed& f, Reader& r, std::size_t& budget) {
     }
   }
   return !running_;  // out of budget: more to read (unless stopped)
+}
+
+void AuditTailer::cut_at_seam(Reader& r) {
+  if (!r.pending.empty() || r.skipping) {
+    const uint64_t cut = *r.seam - r.line_begin;
+    ++stats_.torn_lines;
+    stats_.torn_bytes += cut;
+    spdlog::warn("audit tailer: {}: the line at offset {} was cut by the truncation at {}; its {} bytes left in the "
+                 "file are dropped and the lines written after the truncation are read from {}",
+                 r.opened_path, r.line_begin, *r.seam, cut, *r.seam);
+    r.pending.clear();
+    r.skipping = false;
+  }
+  r.line_begin = *r.seam;
+  r.seam.reset();
 }
 
 bool AuditTailer::pump_followed(Followed& f) {

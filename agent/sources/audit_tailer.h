@@ -26,7 +26,11 @@
 // that equal the original's (the copy is byte-identical up to the truncate). So the pipeline
 // checkpoints the copy like any rotated file, and a restart in the middle resumes inside it, found
 // by inode + fingerprint wherever it has moved to (P.1, P.2...). No copy: P from 0, a warning and
-// stats().truncation_losses.
+// stats().truncation_losses; when P kept its first bytes (truncated in place, maybe inside a line),
+// the line still open where the bytes written after the truncation begin is the rest of a cut line:
+// dropped there and counted (stats().torn_lines), so the first new line is read whole. The last
+// bytes read (4 KiB) are compared on every look, which also catches a truncation written up to or
+// past our offset again before we looked.
 // Checkpoints: the tailer READS the CheckpointStore on start (each file resumes exactly at its
 // checkpointed offset) and erases entries of files that no longer exist; it never advances
 // offsets: the pipeline calls store.set(line.key, line.path, end) once the data is delivered or
@@ -96,6 +100,8 @@ struct AuditTailerStats {
   uint64_t truncations = 0;      // the same inode shrank or was rewritten (copytruncate, truncate)
   uint64_t copies_read = 0;      // ...and the unread rest was found in a plain copy P.N and read from it
   uint64_t truncation_losses = 0;  // ...and no copy held it: lines written after our offset, if any, are lost
+  uint64_t torn_lines = 0;       // ...and the file was cut inside a line: its rest left in the file, dropped
+  uint64_t torn_bytes = 0;       //    (bytes of those rests; the line was read whole before the truncation)
   uint64_t files_opened = 0;
   uint64_t read_errors = 0;      // open/stat/read failures (permission denied included)
   uint64_t inotify_events = 0;
@@ -134,6 +140,8 @@ class AuditTailer {
   void initialize(Followed& f, const FileStat& at_path);
   void rotate(Followed& f, const FileStat& at_path);
   void check_current(Followed& f);
+  uint64_t find_seam(Reader& r, uint64_t size);
+  void cut_at_seam(Reader& r);
   enum class CopyMatch { kNo, kShort, kYes };
   // Is `r` (a sibling, opened) a copy of the file with fingerprint `fp` holding at least `min_size` bytes?
   CopyMatch copy_matches(Reader& r, const FileFingerprint& fp, uint64_t min_size);

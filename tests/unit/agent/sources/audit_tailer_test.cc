@@ -617,6 +617,83 @@ TEST_F(AuditTailerTest, TruncationToZeroIsSeenAndNewLinesRead) {
   EXPECT_EQ(lines(), concat({expected(1, 1, 20), expected(3, 1, 10)}));
 }
 
+// An audit line as auditd writes it (starts with type=); all of them begin with the same 36 bytes.
+std::string audit_line(int seq) {
+  return fmt::format("type=SYSCALL msg=audit(1700000100.{:03}:{}): arch=c000003e syscall=59 success=yes exit=0 "
+                     "items=2 ppid=1 pid={} comm=\"cat\" exe=\"/usr/bin/cat\" key=(null)",
+                     seq % 1000, 5000 + seq, 7000 + seq);
+}
+std::vector<std::string> audit_lines(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i <= to; ++i) out.push_back(audit_line(i));
+  return out;
+}
+void write_audit_lines(LogWriter& w, int from, int to) {
+  for (int i = from; i <= to; ++i) w.write(audit_line(i) + "\n");
+}
+uint64_t size_of(const std::string& path) { return static_cast<uint64_t>(fs::file_size(path)); }
+
+// truncate -s -40 in place (same inode, first bytes kept, no copy), seen before the next write, then
+// three lines appended. The file is read again from 0 (the policy: only its ends are known), the
+// rest of the cut line is dropped and counted, and the first new line is not glued to it.
+TEST_F(AuditTailerTest, TruncationInsideALineKeepsTheFirstAppendedLine) {
+  LogWriter w(log_);
+  w.lines(1, 1, 20);
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(20));
+  ASSERT_EQ(::truncate(log_.c_str(), static_cast<off_t>(size_of(log_) - 40)), 0);
+  ASSERT_TRUE(run_until([&] { return tailer_->stats().truncations == 1; }));
+  w.lines(2, 1, 3);
+  ASSERT_TRUE(run_until_lines(20 + 19 + 3));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({expected(1, 1, 20), expected(1, 1, 19), expected(2, 1, 3)})), "");
+  EXPECT_EQ(tailer_->stats().truncation_losses, 1u);
+  EXPECT_EQ(tailer_->stats().torn_lines, 1u);
+  EXPECT_EQ(tailer_->stats().torn_bytes, line_text(1, 20).size() + 1 - 40);
+  EXPECT_EQ(got_.back().end, size_of(log_));
+}
+
+// The same, but the three lines are appended before the tailer looks: the file is as long as our
+// offset again and starts as before. Only its bytes just before our offset tell; the new lines
+// start where they first differ from what was read.
+TEST_F(AuditTailerTest, TruncationInsideALineThenAppendsBeforeWeLook) {
+  LogWriter w(log_);
+  write_audit_lines(w, 1, 20);
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(20));
+  const uint64_t offset = size_of(log_);
+  ASSERT_EQ(::truncate(log_.c_str(), static_cast<off_t>(offset - 40)), 0);
+  write_audit_lines(w, 21, 23);  // no loop turn in between
+  ASSERT_GE(size_of(log_), offset);
+  ASSERT_TRUE(run_until_lines(20 + 19 + 3));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({audit_lines(1, 20), audit_lines(1, 19), audit_lines(21, 23)})), "");
+  EXPECT_EQ(tailer_->stats().truncations, 1u);
+  EXPECT_EQ(tailer_->stats().torn_lines, 1u);
+  EXPECT_EQ(tailer_->stats().torn_bytes, audit_line(20).size() + 1 - 40);
+}
+
+// Cut at a line boundary (two whole lines) and appended to before we look: the new lines begin like
+// the ones they overwrite, so the first differing byte is inside the first new line; the seam is
+// the start of that line, and nothing is dropped.
+TEST_F(AuditTailerTest, TruncationAtALineBoundaryThenAppendsBeforeWeLook) {
+  LogWriter w(log_);
+  write_audit_lines(w, 1, 20);
+  make_tailer(options());
+  tailer_->start();
+  ASSERT_TRUE(run_until_lines(20));
+  const uint64_t cut = 2 * (audit_line(19).size() + 1);
+  ASSERT_EQ(::truncate(log_.c_str(), static_cast<off_t>(size_of(log_) - cut)), 0);
+  write_audit_lines(w, 21, 21);  // shorter than what was cut: the size alone shows the truncation
+  ASSERT_TRUE(run_until_lines(20 + 18 + 1));
+  run_polls(2);
+  EXPECT_EQ(first_difference(lines(), concat({audit_lines(1, 20), audit_lines(1, 18), audit_lines(21, 21)})), "");
+  EXPECT_EQ(tailer_->stats().truncations, 1u);
+  EXPECT_EQ(tailer_->stats().torn_lines, 0u);
+}
+
 // (b)/(g) while running: the file is truncated and rewritten past our offset before we look;
 // only the fingerprint can tell.
 TEST_F(AuditTailerTest, RewriteInPlaceBeyondTheOffsetIsCaughtByTheFingerprint) {

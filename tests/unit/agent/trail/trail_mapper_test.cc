@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "tests/unit/agent/trail/trail_test_util.h"
 
@@ -237,38 +241,115 @@ TEST(TrailMapper, RuleKeysAndUserNameLookup) {
 
 TEST(TrailMapper, EventIdIsDeterministicAndUuidShaped) {
   const agent::HostContext host = tests::test_host();
-  const std::string a = agent::make_trail_event_id(host, "work", 1615114232, 375, 15558);
-  EXPECT_EQ(a, agent::make_trail_event_id(host, "work", 1615114232, 375, 15558));
+  const std::string first_line(tests::corpus_event("laurel/record-execve.log", 15558).records.front().line());
+  const std::string_view execve_line = first_line;
+  const std::string a = agent::make_trail_event_id(host, "work", 1615114232, 375, 15558, execve_line);
+  EXPECT_EQ(a, agent::make_trail_event_id(host, "work", 1615114232, 375, 15558, execve_line));
   EXPECT_TRUE(std::regex_match(a, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"))) << a;
-  EXPECT_NE(a, agent::make_trail_event_id(host, "work", 1615114232, 375, 15559));
-  EXPECT_NE(a, agent::make_trail_event_id(host, "work", 1615114232, 376, 15558));
-  EXPECT_NE(a, agent::make_trail_event_id(host, "", 1615114232, 375, 15558));
+  EXPECT_NE(a, agent::make_trail_event_id(host, "work", 1615114232, 375, 15559, execve_line));
+  EXPECT_NE(a, agent::make_trail_event_id(host, "work", 1615114232, 376, 15558, execve_line));
+  EXPECT_NE(a, agent::make_trail_event_id(host, "", 1615114232, 375, 15558, execve_line));
   // The host is named by its instance id, else its machine id, else its boot id. The first two
   // survive a reboot: an event re-sent after one keeps its id.
   agent::HostContext rebooted = host;
   rebooted.boot_id = "another-boot";
-  EXPECT_EQ(a, agent::make_trail_event_id(rebooted, "work", 1615114232, 375, 15558));
+  EXPECT_EQ(a, agent::make_trail_event_id(rebooted, "work", 1615114232, 375, 15558, execve_line));
   agent::HostContext other = host;
   other.instance_id = "i-0fedcba9876543210";
-  EXPECT_NE(a, agent::make_trail_event_id(other, "work", 1615114232, 375, 15558));
+  EXPECT_NE(a, agent::make_trail_event_id(other, "work", 1615114232, 375, 15558, execve_line));
   agent::HostContext off_ec2 = host;
   off_ec2.instance_id.clear();
   off_ec2.machine_id = "3d1219c7c4c5404aaa1f6d2a48adfda4";
-  const std::string by_machine = agent::make_trail_event_id(off_ec2, "work", 1, 0, 1);
+  const std::string by_machine = agent::make_trail_event_id(off_ec2, "work", 1, 0, 1, execve_line);
   off_ec2.boot_id = "another-boot";
-  EXPECT_EQ(by_machine, agent::make_trail_event_id(off_ec2, "work", 1, 0, 1));
+  EXPECT_EQ(by_machine, agent::make_trail_event_id(off_ec2, "work", 1, 0, 1, execve_line));
   agent::HostContext other_machine = off_ec2;
   other_machine.machine_id = "0123456789abcdef0123456789abcdef";
-  EXPECT_NE(by_machine, agent::make_trail_event_id(other_machine, "work", 1, 0, 1));
+  EXPECT_NE(by_machine, agent::make_trail_event_id(other_machine, "work", 1, 0, 1, execve_line));
   agent::HostContext boot_only = off_ec2;
   boot_only.machine_id.clear();
   EXPECT_EQ(agent::host_id_for_events(boot_only), "another-boot");
-  const std::string by_boot = agent::make_trail_event_id(boot_only, "work", 1, 0, 1);
+  const std::string by_boot = agent::make_trail_event_id(boot_only, "work", 1, 0, 1, execve_line);
   boot_only.boot_id = "a-third-boot";
-  EXPECT_NE(by_boot, agent::make_trail_event_id(boot_only, "work", 1, 0, 1));
+  EXPECT_NE(by_boot, agent::make_trail_event_id(boot_only, "work", 1, 0, 1, execve_line));
   // a re-read event (same lines) gets the same id
   EXPECT_EQ(map_corpus("laurel/record-execve.log", 15558).event_id, map_corpus("laurel/record-execve.log", 15558).event_id);
   EXPECT_EQ(map_corpus("laurel/record-execve.log", 15558).event_id, a);
+}
+
+// auditd writes a LOGIN record and the SYSCALL of the same serial; the LOGIN ends its event, so
+// libauparse (expected/laurel/record-login.jsonl) and the assembler read two events with one
+// (node, time, serial). They carry different eventData, so they must not share an eventID.
+TEST(TrailMapper, EventIdTellsApartTwoEventsWithOneStamp) {
+  const std::vector<agent::AuditEvent> events = tests::corpus_events("laurel/record-login.log");
+  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events[0].id, events[1].id);
+  EXPECT_EQ(events[0].records.front().type_name(), "LOGIN");
+  EXPECT_EQ(events[1].records.front().type_name(), "SYSCALL");
+  const TrailRecord login = agent::map_event(events[0], tests::test_host());
+  const TrailRecord syscall = agent::map_event(events[1], tests::test_host());
+  EXPECT_NE(login.event_id, syscall.event_id);
+  // ...and each keeps its id when the log is read again (a restart re-reads from a checkpoint).
+  const std::vector<agent::AuditEvent> again = tests::corpus_events("laurel/record-login.log");
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(agent::map_event(again[0], tests::test_host()).event_id, login.event_id);
+  EXPECT_EQ(agent::map_event(again[1], tests::test_host()).event_id, syscall.event_id);
+  // Read on its own (a restart whose checkpoint sits between the two), the SYSCALL event keeps it too.
+  const std::vector<agent::AuditEvent> tail =
+      tests::events_from_text(std::string(events[1].records[0].line()) + "\n" + std::string(events[1].records[1].line()));
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(agent::map_event(tail[0], tests::test_host()).event_id, syscall.event_id);
+}
+
+// A whole real log: one eventID per event, as many as libauparse reads (its events are in expected/).
+// This log holds two LOGIN + SYSCALL pairs with one stamp each.
+TEST(TrailMapper, EveryEventOfARealLogHasItsOwnId) {
+  const std::string file = "audit-userspace/auparse-test-enriched-rhel10";
+  std::ifstream expected(tests::corpus_path("expected/" + file + ".jsonl"));
+  ASSERT_TRUE(expected.good());
+  std::size_t auparse_events = 0;
+  for (std::string line; std::getline(expected, line);) auparse_events += line.empty() ? 0 : 1;
+  const std::vector<agent::AuditEvent> events = tests::corpus_events(file + ".log");
+  std::set<std::string> ids;
+  std::set<std::string> stamps;
+  for (const auto& e : events) {
+    ids.insert(agent::map_event(e, tests::test_host()).event_id);
+    stamps.insert(agent::to_string(e.id));
+  }
+  EXPECT_EQ(events.size(), auparse_events);
+  EXPECT_EQ(ids.size(), events.size());
+  EXPECT_LT(stamps.size(), events.size());  // the case that matters is in there
+}
+
+// Every log of the corpus: two events get one eventID only when they are the same text (same stamp,
+// byte-identical lines: wazuh's fixture repeats an ANOM_AMTU_FAIL line), never when they differ.
+TEST(TrailMapper, EventIdsDifferWhenEventsDiffer) {
+  namespace fs = std::filesystem;
+  const fs::path root = tests::corpus_path("");
+  std::size_t files = 0;
+  std::size_t shared_stamps = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".log") continue;
+    const std::string relative = fs::relative(entry.path(), root).string();
+    if (relative.rfind("expected/", 0) == 0) continue;
+    ++files;
+    std::map<std::string, std::string> text_of_id;  // eventID -> the event's lines
+    std::set<std::string> stamps;
+    std::size_t events = 0;
+    for (const auto& e : tests::corpus_events(relative)) {
+      ++events;
+      stamps.insert(agent::to_string(e.id));
+      std::string text;
+      for (const auto& rec : e.records) text.append(rec.line()).append("\n");
+      const auto [it, fresh] = text_of_id.emplace(agent::map_event(e, tests::test_host()).event_id, text);
+      if (!fresh) {
+        EXPECT_EQ(it->second, text) << relative << ": two different events share eventID " << it->first;
+      }
+    }
+    shared_stamps += events - stamps.size();
+  }
+  EXPECT_GT(files, 50u);
+  EXPECT_GT(shared_stamps, 10u);  // events that share a stamp with another: what the id must tell apart
 }
 
 TEST(TrailMapper, EveryCorpusEventMapsAndRenders) {
