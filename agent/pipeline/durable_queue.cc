@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -45,7 +47,40 @@ std::uint32_t crc_of(std::string_view bytes) {
 
 // `body` is the line after the prefix: `"id":1,"data":"..."}` or `"done":1}`.
 std::string checked_line(std::string_view body) {
-  return fmt::format("{}{},{}\n", kCrcPrefix, crc_of(body), body);
+  const std::string crc = std::to_string(crc_of(body));
+  std::string line;
+  line.reserve(kCrcPrefix.size() + crc.size() + 1 + body.size() + 1);
+  line.append(kCrcPrefix).append(crc).append(1, ',').append(body).append(1, '\n');
+  return line;
+}
+
+// Bytes that stand for themselves inside a JSON string. Records are mostly ASCII (URL-encoded
+// request bodies, notification JSON), which then skip the JSON string escaper and unescaper.
+bool verbatim_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  });
+}
+
+// The body of a checked record line without escapes: `"id":N,"data":"<verbatim>"}`. Anything else
+// (escapes, UTF-8) goes through the JSON parser.
+std::optional<std::pair<std::uint64_t, std::string_view>> verbatim_record(std::string_view body) {
+  constexpr std::string_view kId = "\"id\":";
+  constexpr std::string_view kData = ",\"data\":\"";
+  constexpr std::string_view kEnd = "\"}";
+  if (!body.starts_with(kId)) return std::nullopt;
+  body.remove_prefix(kId.size());
+  std::uint64_t id = 0;
+  const auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), id);
+  if (ec != std::errc()) return std::nullopt;
+  body.remove_prefix(static_cast<std::size_t>(end - body.data()));
+  if (body.size() < kData.size() + kEnd.size() || !body.starts_with(kData) || !body.ends_with(kEnd)) {
+    return std::nullopt;
+  }
+  const std::string_view data = body.substr(kData.size(), body.size() - kData.size() - kEnd.size());
+  if (!verbatim_ascii(data)) return std::nullopt;
+  return std::pair{id, data};
 }
 
 std::string done_line(std::uint64_t id) { return checked_line(fmt::format("\"done\":{}}}", id)); }
@@ -68,7 +103,14 @@ ParsedLine parse_line(std::string_view line) {
     std::uint32_t crc = 0;
     const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), crc);
     if (ec != std::errc() || end == rest.data() + rest.size() || *end != ',') return out;
-    if (crc_of(rest.substr(static_cast<std::size_t>(end - rest.data()) + 1)) != crc) return out;
+    const std::string_view body = rest.substr(static_cast<std::size_t>(end - rest.data()) + 1);
+    if (crc_of(body) != crc) return out;
+    if (const auto plain = verbatim_record(body)) {
+      out.kind = LineKind::kRecord;
+      out.id = plain->first;
+      out.data = std::string(plain->second);
+      return out;
+    }
   }
   try {
     const auto j = nlohmann::json::parse(line);
@@ -89,9 +131,15 @@ ParsedLine parse_line(std::string_view line) {
 }  // namespace
 
 std::string DurableQueue::record_line(std::uint64_t id, std::string_view data) {
-  const std::string quoted =
-      nlohmann::json(std::string(data)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return checked_line(fmt::format("\"id\":{},\"data\":{}}}", id, quoted));
+  std::string body = fmt::format("\"id\":{},\"data\":", id);
+  if (verbatim_ascii(data)) {
+    body.reserve(body.size() + data.size() + 3);
+    body.append(1, '"').append(data).append(1, '"');
+  } else {
+    body += nlohmann::json(std::string(data)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  body += '}';
+  return checked_line(body);
 }
 
 DurableQueue::~DurableQueue() {
@@ -121,6 +169,8 @@ common::Status DurableQueue::load() {
     const int rfd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (rfd < 0 && errno != ENOENT) return sys_error(errno, "open", path_);
     if (rfd >= 0) {
+      struct stat st {};
+      if (::fstat(rfd, &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
       char buf[65536];
       for (;;) {
         const ssize_t n = ::read(rfd, buf, sizeof buf);

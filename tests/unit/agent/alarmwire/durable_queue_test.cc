@@ -207,6 +207,26 @@ TEST(DurableQueueTest, EveryLineCarriesTheChecksumOfWhatFollowsIt) {
   EXPECT_EQ(tests::read_file(dir.file("q.jsonl")), DurableQueue::record_line(ids[0], "x\ny"));
 }
 
+TEST(DurableQueueTest, RecordsOfEveryKindOfTextReadBackAsWritten) {
+  TempDir dir;
+  const std::string path = dir.file("q.jsonl");
+  const std::vector<std::string> items = {"", "plain ascii &Action=PutMetricData", "quote \" backslash \\ tab \t",
+                                          "caf\xc3\xa9 \xe2\x82\xac", std::string("nul \0 inside", 12)};
+  const auto ids = fill(path, items);
+  auto q = DurableQueue::open(path);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(datas(**q), items);
+  EXPECT_EQ((*q)->corrupt_lines(), 0u);
+  EXPECT_EQ(tests::read_file(path).find(DurableQueue::record_line(ids[1], items[1])),
+            DurableQueue::record_line(ids[0], items[0]).size());
+  // Bytes that are not UTF-8 cannot go into JSON: they read back as U+FFFD, still as a good line.
+  ASSERT_TRUE((*q)->append("bad \xff byte").ok());
+  auto again = DurableQueue::open(path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->entries().back().data, "bad \xef\xbf\xbd byte");
+  EXPECT_EQ((*again)->corrupt_lines(), 0u);
+}
+
 TEST(DurableQueueTest, ChecksumMismatchInTheMiddleIsSkippedAndCountedAndTheRestKept) {
   TempDir dir;
   const std::string path = dir.file("q.jsonl");
