@@ -78,10 +78,7 @@ common::Result<std::unique_ptr<AlarmRunner>> AlarmRunner::create(std::vector<Ala
   if (r->publisher_ && has_dir && r->options_.persist) {
     auto q = DurableQueue::open(join_path(r->options_.state_dir, kNotificationQueueFile));
     if (!q.ok()) return std::move(q).error().wrap("alarms: opening the notification queue");
-    r->queue_ = std::move(*q);
-    if (r->queue_->corrupt_lines() > 0) {
-      spdlog::warn("alarms: {} unreadable line(s) skipped in {}", r->queue_->corrupt_lines(), r->queue_->path());
-    }
+    r->queue_ = std::move(*q);  // it logs what it skipped, with the path
   } else if (r->publisher_) {
     r->publisher_.reset();  // no state_dir to queue in: record locally rather than risk losing them
   }

@@ -1,14 +1,29 @@
-// DurableQueue: an on-disk FIFO of small text records that survives restarts and crashes; used for
-// alarm notifications waiting for SNS. One JSON-lines file:
+// DurableQueue: an on-disk FIFO of small text records that survives restarts and crashes; the spool
+// for outputs whose data has no other durable home (alarm notifications waiting for SNS, metric
+// requests waiting for CloudWatch). One JSON-lines file:
 //
-//   {"id":1,"data":"<record>"}     appended (write + fsync) before append() returns
-//   {"done":1}                     appended (write + fsync) by remove(1)
+//   {"crc":C,"id":1,"data":"<record>"}   appended (write + fdatasync) before append() returns
+//   {"crc":C,"done":1}                   appended (write + fdatasync) by remove(1)
 //
-// open() replays the file: records minus the "done" ones, oldest first. A line that does not parse
-// (a torn write at the tail after a crash, or garbage) is skipped and counted. The file is
-// rewritten (temp + fsync + rename + directory fsync) at open when it held anything but live
-// records, and whenever every record was removed or the "done" lines outnumber the live records
-// by kCompactAfterDoneLines, so it stays small.
+// C is zlib's crc32 of the line's bytes after the `{"crc":C,` prefix, up to (not including) the
+// newline. Lines without the prefix, as the previous version wrote them, still load ("legacy"),
+// but only before the first checked line of the file.
+//
+// open() replays the file: records minus the "done" ones, oldest first. A line that is torn (no
+// newline), not JSON of the shapes above, or fails its checksum is bad: the bad lines after the last
+// good one are the corrupt tail (a write cut by a crash or a full disk), the others are corrupt
+// middle lines; both are skipped, counted and logged once with the path. The file is rewritten
+// (temp + fsync + rename + directory fsync) at open when it held anything but live records, and
+// whenever every record was removed or the "done" lines outnumber the live records by
+// kCompactAfterDoneLines, so it stays small. If that rewrite fails at open (a full disk), the bad
+// tail is cut in place by truncation instead and the queue opens anyway.
+//
+// Ids increase and are never reused within one file's life: a rewrite keeps a "done" line for the
+// highest id used when no live record carries it, and after skipping bad lines the next id also
+// moves past as many ids as lines were skipped (their ids cannot be trusted).
+//
+// An append that fails (ENOSPC, EIO) returns the error and truncates the file back to the last
+// complete line, so the file stays loadable and the next append starts on a fresh line.
 //
 // One owner per file at a time: open() may rewrite it, which a second open instance would not see.
 // Threading: one thread (the event loop). Writes are synchronous; records are small and rare.
@@ -49,21 +64,33 @@ class DurableQueue {
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   const std::string& path() const { return path_; }
-  std::uint64_t corrupt_lines() const { return corrupt_lines_; }  // skipped at open
+  // Bad lines skipped at open: the corrupt tail (cut) plus the corrupt middle lines.
+  std::uint64_t corrupt_lines() const { return corrupt_tail_lines_ + corrupt_middle_lines_; }
+  std::uint64_t corrupt_tail_lines() const { return corrupt_tail_lines_; }
+  std::uint64_t corrupt_middle_lines() const { return corrupt_middle_lines_; }
+  std::uint64_t legacy_lines() const { return legacy_lines_; }  // loaded without a checksum
   std::uint64_t compactions() const { return compactions_; }
+
+  // The line append() writes for a record (newline included); for tests and benchmarks.
+  static std::string record_line(std::uint64_t id, std::string_view data);
 
  private:
   explicit DurableQueue(std::string path) : path_(std::move(path)) {}
   common::Status load();
   common::Status append_line(const std::string& line);
   common::Status compact();
+  common::Status open_for_append(int extra_flags);
 
   std::string path_;
   int fd_ = -1;
+  std::uint64_t size_ = 0;     // bytes of complete lines in the file; a failed append truncates back to it
+  bool tail_dirty_ = false;    // a failed append could not truncate its partial line away yet
   std::deque<Entry> entries_;
   std::uint64_t next_id_ = 1;
   std::size_t done_lines_ = 0;
-  std::uint64_t corrupt_lines_ = 0;
+  std::uint64_t corrupt_tail_lines_ = 0;
+  std::uint64_t corrupt_middle_lines_ = 0;
+  std::uint64_t legacy_lines_ = 0;
   std::uint64_t compactions_ = 0;
 };
 
