@@ -52,6 +52,7 @@ metrics:
   output: cloudwatch
   interval: 1s
   flush_interval: 1s
+  high_resolution: true
   append_dimensions: [InstanceId]
   cpu:
     per_cpu: false
