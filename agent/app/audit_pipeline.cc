@@ -1,20 +1,13 @@
 #include "agent/app/audit_pipeline.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -23,7 +16,6 @@
 #include "agent/app/aws_context.h"
 #include "agent/sinks/local_trail_output.h"
 #include "agent/sinks/trail_aws_outputs.h"
-#include "common/aws/imds_client.h"
 
 namespace agent {
 
@@ -365,67 +357,6 @@ std::string AuditPipeline::status_line() const {
       "truncations, {} read errors",
       stats_.lines, stats_.events, stats_.corrupt, stats_.filtered, stats_.delivered, in_flight_.size(),
       paused_ ? " (paused)" : "", tailer_.stats().rotations, tailer_.stats().truncations, tailer_.stats().read_errors);
-}
-
-namespace {
-
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (in) std::getline(in, line);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
-}
-
-std::string first_interface_address() {
-  struct ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return {};
-  std::string v4;
-  std::string v6;
-  char buf[INET6_ADDRSTRLEN] = {};
-  for (const struct ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
-    if (a->ifa_addr == nullptr || (a->ifa_flags & IFF_UP) == 0 || (a->ifa_flags & IFF_LOOPBACK) != 0) continue;
-    if (a->ifa_addr->sa_family == AF_INET && v4.empty()) {
-      sockaddr_in sin{};
-      std::memcpy(&sin, a->ifa_addr, sizeof(sin));
-      if (::inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof(buf)) != nullptr) v4 = buf;
-    } else if (a->ifa_addr->sa_family == AF_INET6 && v6.empty()) {
-      sockaddr_in6 sin6{};
-      std::memcpy(&sin6, a->ifa_addr, sizeof(sin6));
-      if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr)) continue;
-      if (::inet_ntop(AF_INET6, &sin6.sin6_addr, buf, sizeof(buf)) != nullptr) v6 = buf;
-    }
-  }
-  ::freeifaddrs(list);
-  return !v4.empty() ? v4 : v6;
-}
-
-}  // namespace
-
-HostContext make_host_context(const AgentConfig& config, const common::aws::InstanceIdentity* identity,
-                              std::string_view region) {
-  HostContext h;
-  if (identity != nullptr) {
-    h.instance_id = identity->instance_id;
-    h.account_id = identity->account_id;
-    h.host_address = identity->private_ip;
-  }
-  h.region = !region.empty() ? std::string(region) : (identity != nullptr ? identity->region : config.aws.region);
-  h.hostname = config.agent.hostname;
-  if (h.hostname.empty() && identity != nullptr) h.hostname = identity->hostname;
-  if (h.hostname.empty()) {
-    char name[256] = {};
-    if (::gethostname(name, sizeof(name) - 1) == 0) h.hostname = name;
-  }
-  h.boot_id = read_first_line(config.agent.proc_root + "/sys/kernel/random/boot_id");
-  // 32 hex digits; "uninitialized" (first boot of an image) or an empty file is not an id.
-  h.machine_id = read_first_line("/etc/machine-id");
-  if (h.machine_id.size() != 32 ||
-      !std::all_of(h.machine_id.begin(), h.machine_id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
-    h.machine_id.clear();
-  }
-  if (h.host_address.empty()) h.host_address = first_interface_address();
-  return h;
 }
 
 common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(

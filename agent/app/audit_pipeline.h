@@ -46,10 +46,6 @@
 #include "common/log/log.h"
 #include "common/result/result.h"
 
-namespace common::aws {
-struct InstanceIdentity;
-}
-
 namespace agent {
 
 class LocalSink;
@@ -172,14 +168,6 @@ class AuditPipeline {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   AuditPipelineStats stats_;
 };
-
-// Where the agent runs, for map_event: instance/account/region from the IMDS identity when there is
-// one; hostname from agent.hostname, else the identity's, else gethostname(); boot id from
-// <agent.proc_root>/sys/kernel/random/boot_id and machine id from /etc/machine-id (they name the host
-// in event ids, see host_id_for_events); host address from the identity's private IP, else the
-// first non-loopback IPv4 (then IPv6) address of an interface that is up.
-HostContext make_host_context(const AgentConfig& config, const common::aws::InstanceIdentity* identity,
-                              std::string_view region);
 
 // One TrailOutput per trail.sinks entry. `local` (and every type when force_local) -> LocalTrailOutput
 // on `local`; cloudtrail_lake / cloudwatch_logs / s3 -> CloudTrailLakeOutput / CloudWatchLogsOutput /

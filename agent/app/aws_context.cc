@@ -94,8 +94,7 @@ void AwsContext::initialize(std::function<void(common::Status)> done) {
       spdlog::info("instance {} ({}) in {}, account {}", identity_->instance_id, identity_->instance_type,
                    identity_->region, identity_->account_id);
     } else {
-      spdlog::warn("no instance metadata ({}); instance dimensions and discovery are off",
-                   id.error().to_string());
+      identity_error_ = id.error();  // logged by whoever retries (DiscoveryRetry)
     }
     if (region_.empty()) {
       done(common::Error(common::ErrorCode::kConfig,
@@ -104,6 +103,19 @@ void AwsContext::initialize(std::function<void(common::Status)> done) {
     }
     done({});
   });
+}
+
+void AwsContext::probe_identity(std::function<void(common::Result<common::aws::InstanceIdentity>)> done) {
+  if (!imds_) {
+    done(common::Error(common::ErrorCode::kUnavailable, "IMDS is disabled (aws.imds.enabled)"));
+    return;
+  }
+  imds_->instance_identity(std::move(done));
+}
+
+void AwsContext::set_identity(common::aws::InstanceIdentity identity) {
+  identity_ = std::move(identity);
+  identity_error_.reset();
 }
 
 common::Result<common::aws::Endpoint> AwsContext::endpoint(common::aws::Service service) const {

@@ -33,11 +33,18 @@ class AwsContext {
   ~AwsContext();
 
   // Asks IMDS for the instance identity (bounded: < 2 s off EC2) and settles the region. done runs on
-  // the loop with an error only when no region can be found.
+  // the loop with an error only when no region can be found. When IMDS did not answer,
+  // identity_error() says why (the caller retries with DiscoveryRetry, agent/app/host_discovery.h).
   void initialize(std::function<void(common::Status)> done);
+  // One more IMDS question (for DiscoveryRetry); an error when IMDS is disabled.
+  void probe_identity(std::function<void(common::Result<common::aws::InstanceIdentity>)> done);
+  // The identity found by a later probe; the region stays what initialize() settled.
+  void set_identity(common::aws::InstanceIdentity identity);
 
   const std::string& region() const { return region_; }
   const std::optional<common::aws::InstanceIdentity>& identity() const { return identity_; }
+  // Why IMDS did not answer at initialize(); nullopt when it did or when IMDS is disabled.
+  const std::optional<common::Error>& identity_error() const { return identity_error_; }
   common::Result<common::aws::Endpoint> endpoint(common::aws::Service service) const;
   common::aws::AwsClient& client() { return *client_; }
   const AwsConfig& config() const { return config_; }
@@ -58,6 +65,7 @@ class AwsContext {
   std::unique_ptr<common::aws::AwsClient> client_;
   std::string region_;
   std::optional<common::aws::InstanceIdentity> identity_;
+  std::optional<common::Error> identity_error_;
 };
 
 }  // namespace agent

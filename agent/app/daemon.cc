@@ -7,12 +7,15 @@
 #include <cstring>
 #include <unistd.h>
 
+#include <random>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/app/aws_context.h"
+#include "agent/app/host_discovery.h"
 #include "agent/app/instance_state.h"
 #include "agent/app/runtime.h"
 #include "agent/app/ssm_config.h"
@@ -118,6 +121,7 @@ class Daemon {
     }
     runtime_ = std::move(*rt);
     runtime_->start();
+    start_discovery_if_needed();
     wait_for_signal();
 
     if (auto period = common::SystemdNotifier::watchdog_period_from_environment()) {
@@ -149,14 +153,15 @@ class Daemon {
     return std::move(*ctx);
   }
 
-  // Before the pipelines load their state: a new instance (from an image) starts fresh.
+  // Before the pipelines load their state: a new instance (from an image) starts fresh. Also settles
+  // the persisted host identity event ids are made from (event_host_).
   void check_new_instance() {
     HostIdentity current;
     if (aws_ && aws_->identity()) current.instance_id = aws_->identity()->instance_id;
-    const char* mid = std::getenv("TRAILWATCH_MACHINE_ID_FILE");  // tests; default /etc/machine-id
-    current.machine_id = read_machine_id(mid != nullptr && *mid != '\0' ? mid : "/etc/machine-id");
-    const IdentityCheck check =
-        check_instance_identity(config_.agent.state_dir, config_.delivery.spool_dir, current);
+    current.machine_id = read_machine_id(machine_id_path());
+    const IdentityCheck check = check_instance_identity(config_.agent.state_dir, config_.delivery.spool_dir, current,
+                                                        read_boot_id(config_.agent.proc_root));
+    event_host_ = check.identity.event_host;
     if (check.log_line.empty()) return;
     if (check.reset) {
       spdlog::warn("{}", check.log_line);
@@ -168,7 +173,44 @@ class Daemon {
   RuntimeOptions runtime_options() {
     RuntimeOptions options;
     options.io = &io_;
+    options.event_host = event_host_;
     return options;
+  }
+
+  // IMDS did not answer at start (or at a reload that brought a new AWS context): ask again with
+  // backoff until it does (host_discovery.h).
+  void start_discovery_if_needed() {
+    if (!aws_ || aws_->identity() || !aws_->identity_error()) return;
+    AwsContext* aws = aws_.get();
+    discovery_ = std::make_unique<DiscoveryRetry>(
+        scheduler_, rng_, [aws](auto done) { aws->probe_identity(std::move(done)); },
+        [this](const common::aws::InstanceIdentity& id) { on_identity_found(id); });
+    discovery_->start(*aws_->identity_error());
+  }
+
+  // IMDS answered after all: the new-instance check runs again and the pipelines are rebuilt from the
+  // running configuration, so that the InstanceId dimension and the log stream name pick it up
+  // (docs/delivery.md "Host identity"). The old pipelines go first: they commit their checkpoints
+  // on the way out, before a reset for a new instance could remove them.
+  void on_identity_found(const common::aws::InstanceIdentity& id) {
+    if (stopping_ || !aws_ || !runtime_) return;
+    aws_->set_identity(id);
+    runtime_->stop_sources();
+    runtime_->flush([] {});
+    runtime_.reset();
+    check_new_instance();
+    auto rt = Runtime::build(config_, clock_, scheduler_, aws_.get(), runtime_options());
+    if (!rt.ok()) {
+      spdlog::critical("cannot rebuild the pipelines with instance {}: {}", id.instance_id, rt.error().to_string());
+      exit_code_ = kExitFailure;
+      finish();
+      return;
+    }
+    runtime_ = std::move(*rt);
+    runtime_->start();
+    spdlog::info("pipelines rebuilt for instance {} (event ids named by {}): {}", id.instance_id, event_host_,
+                 runtime_->describe());
+    (void)notifier_.notify(fmt::format("STATUS={}", runtime_->describe()));
   }
 
   void wait_for_signal() {
@@ -273,6 +315,7 @@ class Daemon {
   void apply(AgentConfig next, std::shared_ptr<AwsContext> new_aws) {
     if (stopping_) return;
     AwsContext* aws = new_aws ? new_aws.get() : aws_.get();
+    const bool new_aws_applied = new_aws != nullptr;
     // Stop the old pipelines first so the two never write at once, then build the new ones.
     runtime_->stop_sources();
     runtime_->flush([] {});
@@ -286,12 +329,14 @@ class Daemon {
     }
     runtime_ = std::move(*rt);
     if (new_aws) {
+      discovery_.reset();  // it asked the old context
       retired_aws_.push_back(std::move(aws_));  // in-flight calls of the old runtime finish or are dropped
       aws_ = std::move(new_aws);
     }
     config_ = std::move(next);
     common::log::set_level(to_string(config_.agent.log_level));
     runtime_->start();
+    if (new_aws_applied) start_discovery_if_needed();
     spdlog::info("reload applied: {}", runtime_->describe());
     (void)notifier_.notify(fmt::format("READY=1\nSTATUS={}", runtime_->describe()));
   }
@@ -344,6 +389,9 @@ class Daemon {
   std::vector<std::shared_ptr<AwsContext>> retired_aws_;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<SsmConfigFetcher> fetcher_;  // SIGHUP re-fetches of an ssm: config
+  common::aws::SeededRng rng_{std::random_device{}()};  // discovery backoff jitter
+  std::unique_ptr<DiscoveryRetry> discovery_;           // while IMDS has not answered
+  std::string event_host_;                              // the persisted host identity (check_new_instance)
   bool refetching_ = false;
   bool stopping_ = false;
   bool finished_ = false;
@@ -376,6 +424,8 @@ int run_once(const ConfigSource& source, const common::Environment& env) {
   options.force_local_stdout = true;
   options.flush_jitter = false;
   options.io = &io;
+  // The ids the daemon uses on this host, when it has run here (read only: `once` writes no state).
+  if (auto stored = load_identity(config->agent.state_dir)) options.event_host = stored->event_host;
   auto rt = Runtime::build(*config, clock, scheduler, nullptr, options);
   if (!rt.ok()) {
     std::fprintf(stderr, "error: %s\n", rt.error().to_string().c_str());
@@ -494,8 +544,7 @@ int run_prepare_image(const ConfigSource& source, const common::Environment& env
   for (const auto& e : report.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
   int rc = report.errors.empty() ? kExitOk : kExitFailure;
   if (machine_id) {
-    const char* mid = std::getenv("TRAILWATCH_MACHINE_ID_FILE");
-    const std::string path = mid != nullptr && *mid != '\0' ? mid : "/etc/machine-id";
+    const std::string path = machine_id_path();
     std::FILE* f = std::fopen(path.c_str(), "r+");
     if (f == nullptr) {
       if (errno != ENOENT) {

@@ -82,57 +82,86 @@ std::optional<HostIdentity> load_identity(const std::string& state_dir) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   HostIdentity id;
-  if (j.contains("instance_id") && j["instance_id"].is_string()) id.instance_id = j["instance_id"].get<std::string>();
-  if (j.contains("machine_id") && j["machine_id"].is_string()) id.machine_id = j["machine_id"].get<std::string>();
+  auto get = [&j](const char* key, std::string& out) {
+    if (j.contains(key) && j[key].is_string()) out = j[key].get<std::string>();
+  };
+  get("instance_id", id.instance_id);
+  get("machine_id", id.machine_id);
+  get("event_host", id.event_host);
   return id;
 }
 
 common::Status store_identity(const std::string& state_dir, const HostIdentity& id) {
-  nlohmann::json j = {{"instance_id", id.instance_id}, {"machine_id", id.machine_id}};
+  nlohmann::json j = {{"instance_id", id.instance_id}, {"machine_id", id.machine_id}, {"event_host", id.event_host}};
   return common::write_file_atomically((fs::path(state_dir) / kIdentityFile).string(), j.dump() + "\n", 0640);
 }
 
+namespace {
+
+std::string derive_event_host(const HostIdentity& id, std::string_view boot_id) {
+  if (!id.instance_id.empty()) return id.instance_id;
+  if (!id.machine_id.empty()) return id.machine_id;
+  return std::string(boot_id);
+}
+
+}  // namespace
+
+IdentityPlan plan_identity(const std::optional<HostIdentity>& stored, const HostIdentity& current,
+                           std::string_view boot_id) {
+  IdentityPlan plan;
+  auto fresh = [&] {
+    plan.identity = current;
+    plan.identity.event_host = derive_event_host(current, boot_id);
+    plan.store = !plan.identity.event_host.empty() && plan.identity != stored;
+    return plan;
+  };
+  if (!stored) return fresh();
+  if (!current.instance_id.empty() && !stored->instance_id.empty()) {
+    plan.new_instance = current.instance_id != stored->instance_id;
+    plan.what = fmt::format("instance id {} -> {}", stored->instance_id, current.instance_id);
+  } else if (stored->instance_id.empty() && !current.machine_id.empty() && !stored->machine_id.empty()) {
+    plan.new_instance = current.machine_id != stored->machine_id;
+    plan.what = fmt::format("machine id {} -> {}", stored->machine_id, current.machine_id);
+  }
+  if (plan.new_instance) return fresh();
+  plan.what.clear();
+  // Same instance: keep the stored ids, fill in what was unknown.
+  plan.identity = *stored;
+  if (plan.identity.instance_id.empty()) plan.identity.instance_id = current.instance_id;
+  if (plan.identity.machine_id.empty()) plan.identity.machine_id = current.machine_id;
+  if (plan.identity.event_host.empty()) plan.identity.event_host = derive_event_host(plan.identity, boot_id);
+  plan.store = plan.identity != *stored;
+  return plan;
+}
+
 IdentityCheck check_instance_identity(const std::string& state_dir, const std::string& spool_dir,
-                                      const HostIdentity& current) {
+                                      const HostIdentity& current, std::string_view boot_id) {
   IdentityCheck out;
   const auto stored = load_identity(state_dir);
+  const IdentityPlan plan = plan_identity(stored, current, boot_id);
+  out.identity = plan.identity;
   auto show = [](const std::string& s) { return s.empty() ? std::string("unknown") : s; };
-  if (!stored) {
-    if (!current.instance_id.empty() || !current.machine_id.empty()) (void)store_identity(state_dir, current);
-    return out;
-  }
-  bool is_new = false;
-  std::string what;
-  if (!current.instance_id.empty() && !stored->instance_id.empty()) {
-    is_new = current.instance_id != stored->instance_id;
-    what = fmt::format("instance id {} -> {}", stored->instance_id, current.instance_id);
-  } else if (current.instance_id.empty() && !stored->instance_id.empty()) {
+  if (plan.new_instance) {
+    out.reset = true;
+    out.report = reset_instance_state(state_dir, spool_dir);
+    out.log_line = fmt::format("new instance ({}, machine id {} -> {}): reset instance state, removed {} file(s){}",
+                               plan.what, show(stored->machine_id), show(current.machine_id), out.report.removed.size(),
+                               out.report.errors.empty() ? "" : fmt::format(", {} could not be removed: {}",
+                                                                            out.report.errors.size(),
+                                                                            out.report.errors.front()));
+  } else if (stored && current.instance_id.empty() && !stored->instance_id.empty()) {
     out.log_line = fmt::format(
         "identity: the instance metadata service did not answer; not treating this as a new instance "
         "(keeping stored instance id {})",
         stored->instance_id);
-    return out;
-  } else if (!current.machine_id.empty() && !stored->machine_id.empty()) {
-    is_new = current.machine_id != stored->machine_id;
-    what = fmt::format("machine id {} -> {}", stored->machine_id, current.machine_id);
   }
-  if (is_new) {
-    out.reset = true;
-    out.report = reset_instance_state(state_dir, spool_dir);
-    out.log_line = fmt::format("new instance ({}, machine id {} -> {}): reset instance state, removed {} file(s){}",
-                               what, show(stored->machine_id), show(current.machine_id), out.report.removed.size(),
-                               out.report.errors.empty() ? "" : fmt::format(", {} could not be removed: {}",
-                                                                            out.report.errors.size(),
-                                                                            out.report.errors.front()));
-    (void)store_identity(state_dir, current);
-    return out;
+  if (plan.store) {
+    if (auto st = store_identity(state_dir, plan.identity); !st.ok()) {
+      out.log_line += (out.log_line.empty() ? "" : "; ") +
+                      fmt::format("identity: not stored ({}); event ids use {} for this run", st.error().to_string(),
+                                  plan.identity.event_host);
+    }
   }
-  // Same instance: keep the stored ids, fill in what was unknown.
-  HostIdentity merged = *stored;
-  bool changed = false;
-  if (merged.instance_id.empty() && !current.instance_id.empty()) merged.instance_id = current.instance_id, changed = true;
-  if (merged.machine_id.empty() && !current.machine_id.empty()) merged.machine_id = current.machine_id, changed = true;
-  if (changed) (void)store_identity(state_dir, merged);
   return out;
 }
 

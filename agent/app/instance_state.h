@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result/result.h"
@@ -28,6 +29,10 @@ ResetReport reset_instance_state(const std::string& state_dir, const std::string
 struct HostIdentity {
   std::string instance_id;  // empty when IMDS did not answer
   std::string machine_id;   // empty when the file is missing or not 32 hex digits
+  // The name event ids are made from (HostContext::event_host): chosen once per instance and kept.
+  // Empty in a file written before it existed (plan_identity then derives it).
+  std::string event_host;
+  bool operator==(const HostIdentity&) const = default;
 };
 
 // /etc/machine-id (or another path): 32 hex digits, else empty.
@@ -36,18 +41,36 @@ std::string read_machine_id(const std::string& path);
 std::optional<HostIdentity> load_identity(const std::string& state_dir);
 common::Status store_identity(const std::string& state_dir, const HostIdentity& id);
 
+// What to do with the identity at a start, or when IMDS answers later. Pure.
+struct IdentityPlan {
+  bool new_instance = false;  // reset the instance state before anything reads it
+  HostIdentity identity;      // in effect from now on; identity.event_host is never empty if any id is known
+  bool store = false;         // identity differs from what is stored (or nothing is): write it
+  std::string what;           // for a new instance: "instance id A -> B" / "machine id A -> B"
+};
+
+// The rule (docs/delivery.md "Host identity"):
+// - New instance: a changed instance id; or, with no stored instance id, a changed machine id. An
+//   unknown instance id now (IMDS silent) with a stored one is never a new instance.
+// - event_host: on the first start and on a new instance, the instance id, else the machine id,
+//   else the boot id (so a first start with IMDS silent persists the machine id); otherwise the
+//   stored one, whatever IMDS says now. A stored identity without event_host (older file) gets the
+//   one the older agent used whenever IMDS answered: the instance id, else the machine id.
+// - Unknown ids are filled in from `current`; the stored ids are never overwritten otherwise.
+IdentityPlan plan_identity(const std::optional<HostIdentity>& stored, const HostIdentity& current,
+                           std::string_view boot_id);
+
 struct IdentityCheck {
   bool reset = false;     // the state was reset (a new instance)
   std::string log_line;   // one line for the log; empty when nothing worth saying
   ResetReport report;
+  HostIdentity identity;  // plan_identity's identity (event_host for the HostContext)
 };
 
-// Compares `current` with the identity stored in state_dir. A changed instance id (or, with no
-// instance id on either side, a changed machine id) is a new instance: the state is reset and the
-// new identity stored. An unknown instance id this time (IMDS silent) is not a new instance: the
-// stored identity is kept.
+// Loads the identity stored in state_dir, applies plan_identity, resets the instance state for a new
+// instance and writes the identity (atomically) only when it changed.
 IdentityCheck check_instance_identity(const std::string& state_dir, const std::string& spool_dir,
-                                      const HostIdentity& current);
+                                      const HostIdentity& current, std::string_view boot_id = {});
 
 // A lock held by the running daemon: <state_dir>/trailwatch.pid with flock. Returns the fd (kept
 // open for the life of the process) or an error when another process holds it.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/app/host_discovery.h"
 #include "agent/sinks/cloudwatch_metric_output.h"
 #include "agent/sinks/local_metric_output.h"
 #include "common/aws/endpoints.h"
@@ -155,7 +156,8 @@ common::Result<std::unique_ptr<Runtime>> Runtime::build(const AgentConfig& confi
   }
   if (config.audit.enabled && options.io != nullptr) {
     const common::aws::InstanceIdentity* identity = aws != nullptr && aws->identity() ? &*aws->identity() : nullptr;
-    HostContext host = make_host_context(config, identity, aws != nullptr ? aws->region() : config.aws.region);
+    HostContext host = make_host_context(config, identity, aws != nullptr ? aws->region() : config.aws.region,
+                                         options.event_host);
     auto outputs = build_trail_outputs(config, clock, scheduler, aws, *rt->local_, host, options.force_local_stdout);
     if (!outputs.ok()) return std::move(outputs).error();
     AuditPipelineOptions ao = AuditPipelineOptions::from_config(config, std::move(host));

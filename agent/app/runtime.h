@@ -25,6 +25,7 @@ struct RuntimeOptions {
   bool force_local_stdout = false;  // `once`: print everything to stdout whatever the outputs say
   bool flush_jitter = true;         // random phase of flush timers (off for `once`)
   boost::asio::io_context* io = nullptr;  // the loop; the audit pipeline (file watching) needs it
+  std::string event_host;  // the persisted host identity event ids are made from (HostContext::event_host)
 };
 
 class Runtime {

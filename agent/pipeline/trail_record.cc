@@ -163,6 +163,7 @@ std::string additional_data(const TrailRecord& r, bool include_extra, bool inclu
 }  // namespace
 
 std::string_view host_id_for_events(const HostContext& host) noexcept {
+  if (!host.event_host.empty()) return host.event_host;
   if (!host.instance_id.empty()) return host.instance_id;
   if (!host.machine_id.empty()) return host.machine_id;
   return host.boot_id;

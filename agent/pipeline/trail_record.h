@@ -24,11 +24,15 @@ struct HostContext {
   std::string host_address;  // the host's own IP, sourceIPAddress of local events
   std::string machine_id;    // /etc/machine-id: this installation, the same across reboots
   std::string boot_id;       // /proc/sys/kernel/random/boot_id; changes at every boot
+  std::string event_host;    // the persisted host identity (state_dir/identity.json), see below
 };
 
-// What names this host in event ids: the instance id, else the machine id, else the boot id. The
-// first two survive a reboot, so an event re-sent after one (it was past the checkpoint when the
-// host went down) keeps its id; the boot id is the last resort (ids of re-sent events then change).
+// What names this host in event ids: event_host, the identity the agent persisted when it first
+// ran on this instance (agent/app/instance_state.h, plan_identity), so that the ids do not depend
+// on whether IMDS answered at this start. Without one (`once` on a fresh host, tests): the instance
+// id, else the machine id, else the boot id. The first two survive a reboot, so an event re-sent
+// after one (it was past the checkpoint when the host went down) keeps its id; the boot id is the
+// last resort (ids of re-sent events then change).
 std::string_view host_id_for_events(const HostContext& host) noexcept;
 
 inline constexpr std::string_view kTrailEventSource = "trailwatch.audit";

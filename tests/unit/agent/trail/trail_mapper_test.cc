@@ -352,6 +352,26 @@ TEST(TrailMapper, EventIdsDifferWhenEventsDiffer) {
   EXPECT_GT(shared_stamps, 10u);  // events that share a stamp with another: what the id must tell apart
 }
 
+TEST(TrailMapper, PersistedEventHostNamesTheHostWhetherImdsAnsweredOrNot) {
+  // The same persisted identity with and without the instance id (IMDS answered or not at this
+  // start): one id. Without event_host the two would differ (instance id vs machine id).
+  agent::HostContext answered;
+  answered.instance_id = "i-0123456789abcdef0";
+  answered.machine_id = "3d1219c7c4c5404aaa1f6d2a48adfda4";
+  answered.event_host = "i-0123456789abcdef0";
+  agent::HostContext silent = answered;
+  silent.instance_id.clear();
+  EXPECT_EQ(agent::host_id_for_events(silent), "i-0123456789abcdef0");
+  EXPECT_EQ(agent::make_trail_event_id(answered, "work", 1, 0, 1, "type=LOGIN"), agent::make_trail_event_id(silent, "work", 1, 0, 1, "type=LOGIN"));
+  agent::HostContext legacy = silent;
+  legacy.event_host.clear();
+  EXPECT_NE(agent::make_trail_event_id(answered, "work", 1, 0, 1, "type=LOGIN"), agent::make_trail_event_id(legacy, "work", 1, 0, 1, "type=LOGIN"));
+  // A machine id persisted on a first start without IMDS stays the name after IMDS answers.
+  agent::HostContext kept = answered;
+  kept.event_host = answered.machine_id;
+  EXPECT_EQ(agent::host_id_for_events(kept), "3d1219c7c4c5404aaa1f6d2a48adfda4");
+}
+
 TEST(TrailMapper, EveryCorpusEventMapsAndRenders) {
   // Smoke over the whole corpus: rendering never throws and the required fields are filled.
   for (const char* file : {"laurel/record-execve.log", "laurel/record-connect.log", "laurel/record-perl-reverse-shell.log",
