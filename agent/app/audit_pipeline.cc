@@ -30,6 +30,7 @@ AuditPipelineOptions AuditPipelineOptions::from_config(const AgentConfig& config
   o.state_dir = config.agent.state_dir;
   o.max_pending_records =
       config.delivery.max_queue_records > 0 ? static_cast<std::size_t>(config.delivery.max_queue_records) : 1;
+  o.max_pending_bytes = static_cast<std::size_t>(config.delivery.max_queue_bytes);
   o.tick_interval = std::clamp<std::chrono::milliseconds>(config.audit.event_timeout / 4,
                                                           std::chrono::milliseconds(50), std::chrono::seconds(1));
   return o;
@@ -46,11 +47,14 @@ AuditPipeline::AuditPipeline(boost::asio::io_context& io, common::Scheduler& sch
       tailer_(io, scheduler, clock, options_.tailer, store_, [this](const TailedLine& line) { handle_line(line); }),
       tick_timer_(scheduler, [&clock] { return clock.steady_now(); }),
       corrupt_limiter_(clock, std::chrono::seconds(60), 5) {
-  for (auto& out : outputs_) {
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    std::string name = outputs_[i]->describe();
+    if (std::count(sink_names_.begin(), sink_names_.end(), name) > 0) name += "#" + std::to_string(i);
+    sink_names_.push_back(std::move(name));
     std::weak_ptr<bool> alive = alive_;
-    out->set_on_delivered([this, alive](uint64_t seq) {
+    outputs_[i]->set_on_delivered([this, alive, i](uint64_t seq) {
       if (alive.expired()) return;
-      on_delivered(seq);
+      on_delivered(i, seq);
     });
   }
 }
@@ -96,7 +100,18 @@ AuditPipeline::FileState& AuditPipeline::file_for(const TailedLine& line) {
   for (auto& [key, fs] : files_) {
     if (!fs->finished && fs->path == line.path) finish_file(*fs);
   }
-  auto fs = std::make_unique<FileState>(line.key, std::string(line.path), options_.assembler);
+  auto fs = std::make_unique<FileState>(line.key, std::string(line.path), options_.assembler, outputs_.size());
+  // Each sink resumes from its own stored offset: what it already has is not sent to it again, while
+  // reading resumes at the slowest sink's offset (CheckpointEntry::offset).
+  if (options_.persist_checkpoints) {
+    if (auto entry = store_.find(line.key)) {
+      for (std::size_t i = 0; i < outputs_.size(); ++i) {
+        for (const auto& [name, off] : entry->sinks) {
+          if (name == sink_names_[i]) fs->skip_below[i] = fs->sink_offset[i] = off;
+        }
+      }
+    }
+  }
   FileState& ref = *fs;
   files_.emplace(line.key, std::move(fs));
   return ref;
@@ -148,23 +163,54 @@ void AuditPipeline::process_ready(FileState& fs) {
       ++stats_.delivered;
       continue;
     }
+    const uint64_t begin = event.source.begin;
+    std::size_t targets = 0;
+    for (std::size_t i = 0; i < outputs_.size(); ++i) targets += begin >= fs.skip_below[i];
+    stats_.resends_avoided += outputs_.size() - targets;
+    if (targets == 0) {  // every sink stored it before the restart
+      ++stats_.delivered;
+      continue;
+    }
     const uint64_t seq = next_seq_++;
-    in_flight_.emplace(seq, InFlight{key, event.source.begin, outputs_.size()});
-    fs.outstanding.insert(event.source.begin);
-    for (auto& out : outputs_) out->submit(seq, record);  // may acknowledge inline
+    in_flight_.emplace(seq, InFlight{key, begin, targets});
+    fs.outstanding.insert(begin);
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      if (begin >= fs.skip_below[i]) fs.out_outstanding[i].insert(begin);
+    }
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      if (begin >= fs.skip_below[i]) outputs_[i]->submit(seq, record);  // may acknowledge inline
+    }
   }
 }
 
 void AuditPipeline::update_checkpoint(FileState& fs) {
-  std::optional<uint64_t> safe = fs.assembler.checkpoint();
-  if (!fs.outstanding.empty()) {
-    const uint64_t oldest = *fs.outstanding.begin();
-    safe = safe ? std::min(*safe, oldest) : oldest;
+  const std::optional<uint64_t> base = fs.assembler.checkpoint();
+  auto safe_below = [&base](const std::multiset<uint64_t>& outstanding) {
+    std::optional<uint64_t> safe = base;
+    if (!outstanding.empty()) safe = safe ? std::min(*safe, *outstanding.begin()) : *outstanding.begin();
+    return safe;
+  };
+  // Per sink: it has every event that begins below its offset, so a slow sink does not hold back
+  // (and, after a restart, make re-send) what the others delivered.
+  bool sinks_moved = false;
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    const auto safe = safe_below(fs.out_outstanding[i]);
+    if (safe && *safe > fs.sink_offset[i]) {
+      fs.sink_offset[i] = *safe;
+      sinks_moved = true;
+    }
   }
-  if (!safe || (fs.checkpointed && *safe <= *fs.checkpointed)) return;
-  fs.checkpointed = safe;
-  if (!options_.persist_checkpoints) return;
-  store_.set(fs.key, fs.path, *safe);
+  std::optional<uint64_t> safe = safe_below(fs.outstanding);
+  const bool moved = safe && (!fs.checkpointed || *safe > *fs.checkpointed);
+  if (!moved && !sinks_moved) return;
+  if (moved) fs.checkpointed = safe;
+  if (!options_.persist_checkpoints || !fs.checkpointed) return;
+  std::vector<std::pair<std::string, uint64_t>> sinks;
+  sinks.reserve(outputs_.size());
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    sinks.emplace_back(sink_names_[i], std::max(fs.sink_offset[i], *fs.checkpointed));
+  }
+  store_.set(fs.key, fs.path, *fs.checkpointed, std::move(sinks));
   commit(false);
 }
 
@@ -179,13 +225,20 @@ void AuditPipeline::commit(bool force) {
   }
 }
 
-void AuditPipeline::on_delivered(uint64_t seq) {
+void AuditPipeline::on_delivered(std::size_t output, uint64_t seq) {
   auto it = in_flight_.find(seq);
   if (it == in_flight_.end()) {
     spdlog::debug("audit: acknowledgement of unknown record {}", seq);
     return;
   }
-  if (--it->second.remaining > 0) return;
+  if (auto fit = files_.find(it->second.key); fit != files_.end()) {
+    auto& mine = fit->second->out_outstanding[output];
+    if (auto b = mine.find(it->second.begin); b != mine.end()) mine.erase(b);
+  }
+  if (--it->second.remaining > 0) {
+    if (auto fit = files_.find(it->second.key); fit != files_.end()) update_checkpoint(*fit->second);
+    return;
+  }
   const InFlight done = it->second;
   in_flight_.erase(it);
   ++stats_.delivered;
@@ -195,13 +248,15 @@ void AuditPipeline::on_delivered(uint64_t seq) {
     if (auto b = fs.outstanding.find(done.begin); b != fs.outstanding.end()) fs.outstanding.erase(b);
     update_checkpoint(fs);
   }
-  if (paused_ && running_ && resume_timer_ == 0 && outputs_pending() <= options_.max_pending_records / 2) {
+  if (paused_ && running_ && resume_timer_ == 0 && outputs_pending() <= options_.max_pending_records / 2 &&
+      outputs_pending_bytes() <= options_.max_pending_bytes / 2) {
     // Not from inside an output's callback: start() reads files.
     resume_timer_ = scheduler_.schedule_after(std::chrono::nanoseconds(0), [this] {
       resume_timer_ = 0;
       if (!paused_ || !running_) return;
       paused_ = false;
-      spdlog::info("audit: outputs caught up ({} pending); reading again", outputs_pending());
+      spdlog::info("audit: outputs caught up ({} record(s), {} bytes pending); reading again", outputs_pending(),
+                   outputs_pending_bytes());
       tailer_.start();
     });
   }
@@ -213,12 +268,23 @@ std::size_t AuditPipeline::outputs_pending() const {
   return most;
 }
 
+std::size_t AuditPipeline::outputs_pending_bytes() const {
+  std::size_t sum = 0;
+  for (const auto& out : outputs_) sum += out->pending_bytes();
+  return sum;
+}
+
 void AuditPipeline::check_backpressure() {
-  if (paused_ || outputs_pending() <= options_.max_pending_records) return;
+  if (paused_) return;
+  const std::size_t records = outputs_pending();
+  const std::size_t bytes = outputs_pending_bytes();
+  if (records <= options_.max_pending_records && bytes <= options_.max_pending_bytes) return;
   paused_ = true;
   ++stats_.pauses;
-  spdlog::warn("audit: outputs hold {} records (> delivery.max_queue_records {}); reading paused",
-               outputs_pending(), options_.max_pending_records);
+  // The audit log on disk is the buffer: reading stops, nothing is dropped.
+  spdlog::warn("audit: outputs hold {} record(s) in {} bytes (delivery.max_queue_records {}, delivery.max_queue_bytes "
+               "{}); reading paused until they catch up",
+               records, bytes, options_.max_pending_records, options_.max_pending_bytes);
   if (tailer_.running()) tailer_.stop();  // allowed from inside the tailer's callback
 }
 

@@ -59,7 +59,8 @@ struct AuditPipelineOptions {
   TrailMapperOptions mapper;
   std::string state_dir;                       // checkpoints.json lives here
   CheckpointStoreOptions checkpoints;
-  std::size_t max_pending_records = 100'000;   // delivery.max_queue_records
+  std::size_t max_pending_records = 100'000;   // delivery.max_queue_records (per output)
+  std::size_t max_pending_bytes = 8u << 20;     // delivery.max_queue_bytes (all outputs together)
   std::chrono::milliseconds tick_interval{500};
   bool persist_checkpoints = true;             // false for `once`: checkpoints neither read nor written
 
@@ -76,6 +77,7 @@ struct AuditPipelineStats {
   uint64_t filtered = 0;       // events audit.filters did not forward
   uint64_t submitted = 0;      // events handed to the outputs
   uint64_t delivered = 0;      // events acknowledged by every output
+  uint64_t resends_avoided = 0;  // (event, sink) pairs not sent again: the sink's own checkpoint had it
   uint64_t files_finished = 0; // older files flushed because a newer file of their path began
   uint64_t pauses = 0;         // backpressure stops of the tailer
   uint64_t commit_errors = 0;
@@ -111,6 +113,7 @@ class AuditPipeline {
   const AuditPipelineStats& stats() const noexcept { return stats_; }
   std::size_t outstanding() const noexcept { return in_flight_.size(); }  // submitted, not acked by all
   std::size_t outputs_pending() const;  // max of the outputs' pending()
+  std::size_t outputs_pending_bytes() const;  // sum of the outputs' pending_bytes()
   bool paused() const noexcept { return paused_; }
   CheckpointStore& checkpoints() noexcept { return store_; }
   const AuditTailer& tailer() const noexcept { return tailer_; }
@@ -126,11 +129,17 @@ class AuditPipeline {
     std::string path;
     AuditAssembler assembler;
     std::multiset<uint64_t> outstanding;  // begin offsets of events not yet acked by every output
+    // Per output (same index as outputs_): begin offsets it has not acknowledged; the offset below
+    // which it already has every event (from the stored per-sink checkpoint); its last stored offset.
+    std::vector<std::multiset<uint64_t>> out_outstanding;
+    std::vector<uint64_t> skip_below;
+    std::vector<uint64_t> sink_offset;
     uint64_t read_to = 0;                 // end of the last line taken
     std::optional<uint64_t> checkpointed; // last offset set in the store
     bool finished = false;
-    FileState(const FileKey& k, std::string p, AuditAssemblerOptions o)
-        : key(k), path(std::move(p)), assembler(o) {}
+    FileState(const FileKey& k, std::string p, AuditAssemblerOptions o, std::size_t outputs)
+        : key(k), path(std::move(p)), assembler(o), out_outstanding(outputs), skip_below(outputs, 0),
+          sink_offset(outputs, 0) {}
   };
   struct InFlight {
     FileKey key;
@@ -142,7 +151,7 @@ class AuditPipeline {
   void finish_file(FileState& fs);
   void process_ready(FileState& fs);
   void update_checkpoint(FileState& fs);
-  void on_delivered(uint64_t seq);
+  void on_delivered(std::size_t output, uint64_t seq);
   void commit(bool force);
   void check_backpressure();
   void collect_finished();
@@ -151,6 +160,7 @@ class AuditPipeline {
   const common::Clock& clock_;
   AuditPipelineOptions options_;
   std::vector<std::unique_ptr<TrailOutput>> outputs_;
+  std::vector<std::string> sink_names_;  // stable per-sink checkpoint keys (describe(), made unique)
   AuditEventFilter filter_;
   CheckpointStore store_;
   AuditTailer tailer_;

@@ -492,13 +492,14 @@ std::vector<AlarmConfig> parse_alarms(const ConfigNode& n) {
 }
 
 DeliveryConfig parse_delivery(const ConfigNode& n, const Context& ctx, const std::string& state_dir) {
-  n.expect_keys({"spool_dir", "max_spool_size", "max_queue_records", "max_retries", "retry_base",
-                 "retry_max_backoff"});
+  n.expect_keys({"spool_dir", "max_spool_size", "max_queue_records", "max_queue_bytes", "max_retries",
+                 "retry_base", "retry_max_backoff"});
   DeliveryConfig d;
   d.spool_dir = resolve_path(n.get_string("spool_dir", ""), ctx.base_dir);
   if (d.spool_dir.empty()) d.spool_dir = (std::filesystem::path(state_dir) / "spool").string();
   d.max_spool_size = n.get_size("max_spool_size", d.max_spool_size, kMiB, 100 * kGiB);
   d.max_queue_records = n.get_int("max_queue_records", d.max_queue_records, 100, 10'000'000);
+  d.max_queue_bytes = n.get_size("max_queue_bytes", d.max_queue_bytes, 64 * 1024, 4 * kGiB);
   d.max_retries = static_cast<int>(n.get_int("max_retries", d.max_retries, 0, 20));
   d.retry_base = n.get_duration("retry_base", d.retry_base, 10ms, 1min);
   d.retry_max_backoff = n.get_duration("retry_max_backoff", d.retry_max_backoff, 1s, 1h);
@@ -992,6 +993,7 @@ std::string dump_effective_config(const AgentConfig& c) {
   emit_string(out, "spool_dir", c.delivery.spool_dir);
   emit_size(out, "max_spool_size", c.delivery.max_spool_size);
   emit(out, "max_queue_records", c.delivery.max_queue_records);
+  emit_size(out, "max_queue_bytes", c.delivery.max_queue_bytes);
   emit(out, "max_retries", c.delivery.max_retries);
   emit_duration(out, "retry_base", c.delivery.retry_base);
   emit_duration(out, "retry_max_backoff", c.delivery.retry_max_backoff);

@@ -246,6 +246,7 @@ struct DeliveryConfig {
   std::string spool_dir;  // the loader fills in <state_dir>/spool when the file leaves it empty
   uint64_t max_spool_size = 256ull * 1024 * 1024;
   int64_t max_queue_records = 100'000;
+  uint64_t max_queue_bytes = 8ull * 1024 * 1024;  // what the trail sinks hold in memory, all together
   int max_retries = 5;
   Millis retry_base{100};
   Millis retry_max_backoff{20'000};

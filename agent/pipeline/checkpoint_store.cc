@@ -86,6 +86,10 @@ std::vector<CheckpointEntry> parse_entries(const std::string& text) {
     e.key.fingerprint.hash = std::stoull(hash, &used, 16);
     if (used != hash.size() || hash.empty()) throw std::runtime_error("fingerprint hash is not hex");
     e.offset = get_u64(f.at("offset"));
+    if (auto it = f.find("sinks"); it != f.end()) {  // absent before per-sink progress: all resume at offset
+      for (const auto& [name, off] : it->items()) e.sinks.emplace_back(name, get_u64(off));
+      std::sort(e.sinks.begin(), e.sinks.end());
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -142,6 +146,19 @@ void CheckpointStore::set(const FileKey& key, std::string_view path, uint64_t of
   dirty_ = true;
 }
 
+void CheckpointStore::set(const FileKey& key, std::string_view path, uint64_t offset,
+                          std::vector<std::pair<std::string, uint64_t>> sinks) {
+  std::sort(sinks.begin(), sinks.end());
+  auto [it, inserted] = entries_.try_emplace(key);
+  CheckpointEntry& e = it->second;
+  if (!inserted && e.offset == offset && e.path == path && e.sinks == sinks) return;
+  e.key = key;
+  e.path.assign(path);
+  e.offset = offset;
+  e.sinks = std::move(sinks);
+  dirty_ = true;
+}
+
 bool CheckpointStore::erase(const FileKey& key) {
   if (entries_.erase(key) == 0) return false;
   dirty_ = true;
@@ -179,6 +196,11 @@ std::string CheckpointStore::serialize() const {
                       {{"length", e.key.fingerprint.length},
                        {"fnv1a64", fmt::format("{:016x}", e.key.fingerprint.hash)}}},
                      {"offset", e.offset}});
+    if (!e.sinks.empty()) {
+      nlohmann::json sinks = nlohmann::json::object();
+      for (const auto& [name, off] : e.sinks) sinks[name] = off;
+      files.back()["sinks"] = std::move(sinks);
+    }
   }
   nlohmann::json doc = {{"version", kFormatVersion}, {"files", std::move(files)}};
   return doc.dump(2) + "\n";

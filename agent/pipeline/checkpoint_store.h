@@ -35,7 +35,11 @@ namespace agent {
 struct CheckpointEntry {
   FileKey key;
   std::string path;  // the followed path (e.g. /var/log/audit/audit.log), even once renamed
-  uint64_t offset = 0;
+  uint64_t offset = 0;  // where reading resumes: the lowest of the sinks' offsets
+  // Per sink (by its stable name, TrailOutput::describe()): every event that begins below it was
+  // delivered by that sink, so after a restart the sink skips them while a slower sink catches up.
+  // Absent for a sink: it resumes at `offset`. Sorted by name.
+  std::vector<std::pair<std::string, uint64_t>> sinks;
 
   friend bool operator==(const CheckpointEntry&, const CheckpointEntry&) = default;
 };
@@ -65,8 +69,11 @@ class CheckpointStore {
   // kMissing/kCorrupt (not an error). Errors only for I/O failures other than "not found".
   [[nodiscard]] common::Result<CheckpointLoad> load();
 
-  // In memory only; marks the store dirty when something changed.
+  // In memory only; marks the store dirty when something changed. The first form keeps the entry's
+  // per-sink offsets; the second replaces them.
   void set(const FileKey& key, std::string_view path, uint64_t offset);
+  void set(const FileKey& key, std::string_view path, uint64_t offset,
+           std::vector<std::pair<std::string, uint64_t>> sinks);
   bool erase(const FileKey& key);
   std::optional<CheckpointEntry> find(const FileKey& key) const;
   // Entries whose followed path is `path`.

@@ -24,6 +24,7 @@ class TrailOutput {
   // Sends everything pending now (shutdown or `once`); done runs when those sends have finished or failed.
   virtual void flush(std::function<void()> done) = 0;
   virtual std::size_t pending() const = 0;  // submitted, not yet acknowledged
+  virtual std::size_t pending_bytes() const { return 0; }  // what the output holds for them, in bytes
   virtual std::string describe() const = 0;  // "cloudwatch_logs(/trailwatch/audit)"
 };
 

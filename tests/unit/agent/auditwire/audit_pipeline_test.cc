@@ -46,7 +46,9 @@ class FakeOutput final : public agent::TrailOutput {
     done();
   }
   std::size_t pending() const override { return unacked.size(); }
+  std::size_t pending_bytes() const override { return unacked.size() * bytes_each; }
   std::string describe() const override { return name_; }
+  std::size_t bytes_each = 1000;  // what it pretends to hold per unacknowledged record
 
   void ack(std::uint64_t seq) {
     ASSERT_EQ(unacked.erase(seq), 1u) << "seq " << seq;
@@ -99,6 +101,7 @@ class AuditPipelineTest : public ::testing::Test {
     o.checkpoints.min_commit_interval = std::chrono::milliseconds(0);
     o.filters = std::move(filters);
     o.max_pending_records = max_pending;
+    o.max_pending_bytes = max_pending_bytes_;
     o.host.boot_id = "b1";
     o.host.hostname = "h";
     std::vector<std::unique_ptr<agent::TrailOutput>> outs;
@@ -144,6 +147,7 @@ class AuditPipelineTest : public ::testing::Test {
   std::vector<FakeOutput*> fakes_;
   std::unique_ptr<agent::AuditPipeline> pipeline_;
   std::map<uint64_t, uint64_t> offsets_;
+  std::size_t max_pending_bytes_ = 8u << 20;
 };
 
 TEST_F(AuditPipelineTest, CheckpointWaitsForEveryOutputAndToleratesOutOfOrderAcks) {
@@ -173,6 +177,57 @@ TEST_F(AuditPipelineTest, CheckpointWaitsForEveryOutputAndToleratesOutOfOrderAck
   EXPECT_LT(b2, b3);
   EXPECT_EQ(pipeline_->stats().delivered, 3u);
   EXPECT_EQ(pipeline_->outstanding(), 0u);
+}
+
+// Per-sink progress (issue 11): with one sink throttled, a restart used to make the healthy sink send
+// again everything past the slow sink's checkpoint (55,630 copies of 35,946 events after 10 SIGKILLs).
+// Each sink now stores its own offset and skips what it already has; reading resumes at the slowest.
+TEST_F(AuditPipelineTest, EachSinkResumesFromItsOwnCheckpointSoASlowSinkMakesNoOtherResend) {
+  build(2);
+  feed(login(1));
+  const uint64_t b2 = feed(login(2));
+  feed(login(3));
+  const uint64_t end = end_of();
+  FakeOutput& fast = *fakes_[0];
+  FakeOutput& slow = *fakes_[1];
+  for (int serial : {1, 2, 3}) fast.ack(fast.seq_of(serial));
+  slow.ack(slow.seq_of(1));
+  EXPECT_EQ(stored(), b2) << "reading resumes where the slow sink stands";
+  auto entry = pipeline_->checkpoints().find(kKey);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->sinks, (std::vector<std::pair<std::string, uint64_t>>{{"fake0", end}, {"fake1", b2}}));
+  pipeline_->stop();
+  pipeline_.reset();  // a restart (the store was committed: SIGKILL after the last commit looks the same)
+  fakes_.clear();
+
+  build(2);
+  offsets_[kKey.inode] = b2;  // the tailer resumes at the stored offset: events 2 and 3 come again
+  feed(login(2));
+  feed(login(3));
+  EXPECT_TRUE(fakes_[0]->submitted.empty()) << "the fast sink had them already";
+  ASSERT_EQ(fakes_[1]->submitted.size(), 2u);
+  EXPECT_EQ(pipeline_->stats().resends_avoided, 2u);
+  fakes_[1]->ack(fakes_[1]->seq_of(2));
+  fakes_[1]->ack(fakes_[1]->seq_of(3));
+  EXPECT_EQ(stored(), end);
+  entry = pipeline_->checkpoints().find(kKey);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->sinks, (std::vector<std::pair<std::string, uint64_t>>{{"fake0", end}, {"fake1", end}}));
+}
+
+// A checkpoint file written before per-sink progress (no "sinks") still loads: every sink resumes at
+// the file offset, as before.
+TEST_F(AuditPipelineTest, ACheckpointWithoutSinkOffsetsResumesEverySinkAtTheFileOffset) {
+  {
+    std::ofstream f(dir_.path() + "/checkpoints.json");
+    f << R"({"version":1,"files":[{"path":"/var/log/audit/audit.log","device":1,"inode":100,)"
+         R"("fingerprint":{"length":64,"fnv1a64":"0000000000000abc"},"offset":0}]})";
+  }
+  build(2);
+  feed(login(1));
+  EXPECT_EQ(fakes_[0]->submitted.size(), 1u);
+  EXPECT_EQ(fakes_[1]->submitted.size(), 1u);
+  EXPECT_EQ(pipeline_->stats().resends_avoided, 0u);
 }
 
 TEST_F(AuditPipelineTest, FilteredEventsCountAsDeliveredAtOnce) {
@@ -300,6 +355,27 @@ TEST_F(AuditPipelineTest, ReadsAgainAfterABackpressurePauseWithoutTakingALineTwi
   pipeline_->handle_line(again);
   EXPECT_EQ(pipeline_->stats().reread_lines, 1u);
   EXPECT_EQ(fakes_[0]->submitted.size(), 3u);
+}
+
+// Memory is bounded in bytes, across the outputs together (the 620 MB case: two sinks at 100,000
+// records of ~3 KB): past delivery.max_queue_bytes reading pauses, below half of it it resumes.
+TEST_F(AuditPipelineTest, BackpressureCountsBytesAcrossOutputsNotOnlyRecords) {
+  max_pending_bytes_ = 5000;  // two outputs at 1000 bytes per record: paused past 2 records each
+  build(2, {}, /*max_pending=*/1000);
+  feed(login(1));
+  feed(login(2));
+  EXPECT_FALSE(pipeline_->paused());
+  EXPECT_EQ(pipeline_->outputs_pending_bytes(), 4000u);
+  feed(login(3));
+  EXPECT_TRUE(pipeline_->paused());
+  EXPECT_EQ(pipeline_->stats().pauses, 1u);
+  for (FakeOutput* f : fakes_) {
+    f->ack(f->seq_of(1));
+    f->ack(f->seq_of(2));
+  }
+  EXPECT_EQ(pipeline_->outputs_pending_bytes(), 2000u);  // <= 5000 / 2
+  scheduler_.advance(std::chrono::milliseconds(1));
+  EXPECT_FALSE(pipeline_->paused());
 }
 
 TEST_F(AuditPipelineTest, ReadOnceReadsEachFileToItsEndWithoutCheckpoints) {

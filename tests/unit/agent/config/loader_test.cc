@@ -237,6 +237,7 @@ TEST(GoodConfig, FullReadsEveryKey) {
   EXPECT_EQ(c.delivery.spool_dir, "/var/spool/trailwatch");
   EXPECT_EQ(c.delivery.max_spool_size, 1024u * 1024 * 1024);
   EXPECT_EQ(c.delivery.max_queue_records, 5000);
+  EXPECT_EQ(c.delivery.max_queue_bytes, 16u * 1024 * 1024);
   EXPECT_EQ(c.delivery.max_retries, 8);
   EXPECT_EQ(c.delivery.retry_base, std::chrono::milliseconds(200));
   EXPECT_EQ(c.delivery.retry_max_backoff, std::chrono::seconds(30));

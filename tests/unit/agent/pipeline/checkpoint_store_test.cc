@@ -87,6 +87,27 @@ TEST(CheckpointStoreTest, RoundTripsEntriesThroughTheFile) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST(CheckpointStoreTest, PerSinkOffsetsRoundTripAndTheShortSetKeepsThem) {
+  TempDir dir;
+  tests::ManualClock clock;
+  const FileKey a = key(2049, 7, 64, 0xabc);
+  {
+    CheckpointStore store(dir.path(), clock);
+    ASSERT_TRUE(store.load().ok());
+    store.set(a, "/var/log/audit/audit.log", 100, {{"s3(s3://b/p)", 900}, {"cloudtrail_lake(arn)", 100}});
+    store.set(a, "/var/log/audit/audit.log", 100);  // unchanged offset: the sinks stay
+    ASSERT_TRUE(store.commit(true).ok());
+    EXPECT_NE(store.serialize().find("\"sinks\""), std::string::npos);
+  }
+  CheckpointStore reread(dir.path(), clock);
+  ASSERT_EQ(*reread.load(), CheckpointLoad::kLoaded);
+  auto e = reread.find(a);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->offset, 100u);
+  EXPECT_EQ(e->sinks, (std::vector<std::pair<std::string, uint64_t>>{{"cloudtrail_lake(arn)", 100},
+                                                                     {"s3(s3://b/p)", 900}}));
+}
+
 TEST(CheckpointStoreTest, CommitIsRateLimitedUnlessForced) {
   TempDir dir;
   tests::ManualClock clock;
