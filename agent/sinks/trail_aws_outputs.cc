@@ -56,9 +56,10 @@ bool AwsTrailOutputBase::backlog_full() const {
   return delivery_.max_queue_records > 0 && unacked_.size() >= static_cast<std::size_t>(delivery_.max_queue_records);
 }
 
-AwsTrailOutputBase::Tracked AwsTrailOutputBase::track(std::uint64_t seq) {
-  Tracked t{next_ordinal_++, seq};
+AwsTrailOutputBase::Tracked AwsTrailOutputBase::track(std::uint64_t seq, std::size_t bytes) {
+  Tracked t{next_ordinal_++, seq, bytes};
   unacked_.insert(t.ordinal);
+  pending_bytes_ += bytes;
   ++stats_.submitted;
   if (backlog_full() && !warned_full_) {
     warned_full_ = true;
@@ -70,6 +71,7 @@ AwsTrailOutputBase::Tracked AwsTrailOutputBase::track(std::uint64_t seq) {
 
 void AwsTrailOutputBase::acknowledge(const Tracked& t) {
   if (unacked_.erase(t.ordinal) == 0) return;  // never twice
+  pending_bytes_ -= std::min(pending_bytes_, t.bytes);
   ++stats_.delivered;
   if (!backlog_full()) warned_full_ = false;
   if (on_delivered_) on_delivered_(t.seq);
@@ -78,6 +80,7 @@ void AwsTrailOutputBase::acknowledge(const Tracked& t) {
 
 void AwsTrailOutputBase::dead_letter(const Tracked& t, std::string_view payload, std::string_view reason) {
   if (unacked_.erase(t.ordinal) == 0) return;
+  pending_bytes_ -= std::min(pending_bytes_, t.bytes);
   if (deps_.dead_letters) deps_.dead_letters->write(describe(), reason, payload);
   ++stats_.dead_lettered;
   if (!backlog_full()) warned_full_ = false;
@@ -133,6 +136,11 @@ void AwsTrailOutputBase::release_waiters() {
 void AwsTrailOutputBase::attempt_finished(Attempt result) {
   in_flight_ = false;
   if (result == Attempt::kDone) {
+    if (backoff_.failures() > 0) {
+      ++stats_.recoveries;
+      spdlog::info("{}: delivering again after {} failed attempt(s); {} record(s) pending", describe(),
+                   backoff_.failures(), unacked_.size());
+    }
     backoff_.reset();
     send_now_ = true;  // what arrived meanwhile has waited a round trip already
     pump();
@@ -211,8 +219,10 @@ CloudTrailLakeOutput::CloudTrailLakeOutput(TrailAwsDeps deps, const TrailSink& s
 std::string CloudTrailLakeOutput::describe() const { return fmt::format("cloudtrail_lake({})", channel_arn_); }
 
 void CloudTrailLakeOutput::submit(std::uint64_t seq, const TrailRecord& record) {
-  Entry e{track(seq), make_lake_audit_event(record, recipient_account_), 0};
-  buffered_bytes_ += e.event.event_data.size() + e.event.id.size() + e.event.event_data_checksum.size();
+  LakeAuditEvent event = make_lake_audit_event(record, recipient_account_);
+  const std::size_t bytes = event.event_data.size() + event.id.size() + event.event_data_checksum.size();
+  Entry e{track(seq, bytes), std::move(event), 0};
+  buffered_bytes_ += bytes;
   buffer_.push_back(std::move(e));
   pump();
 }
@@ -353,8 +363,10 @@ std::string CloudWatchLogsOutput::describe() const {
 }
 
 void CloudWatchLogsOutput::submit(std::uint64_t seq, const TrailRecord& record) {
-  Entry e{track(seq), make_log_event(record)};
-  buffered_bytes_ += e.event.message.size() + kLogsEventOverheadBytes;
+  LogEvent event = make_log_event(record);
+  const std::size_t bytes = event.message.size() + kLogsEventOverheadBytes;
+  Entry e{track(seq, bytes), std::move(event)};
+  buffered_bytes_ += bytes;
   buffer_.push_back(std::move(e));
   pump();
 }
@@ -556,8 +568,12 @@ std::string S3TrailOutput::describe() const {
 void S3TrailOutput::start() { arm_roll_timer(); }
 
 void S3TrailOutput::submit(std::uint64_t seq, const TrailRecord& record) {
-  const Tracked t = track(seq);
-  if (auto done = builder_.add(record, deps_.clock.wall_now())) enqueue(std::move(*done));
+  const std::size_t before = builder_.pending_bytes();
+  auto done = builder_.add(record, deps_.clock.wall_now());
+  // What this record added to the open file (a new file starts when the old one is done).
+  const std::size_t after = builder_.pending_bytes();
+  const Tracked t = track(seq, after > before ? after - before : after);
+  if (done) enqueue(std::move(*done));
   open_records_.push_back(t);
   arm_roll_timer();
   pump();

@@ -77,6 +77,7 @@ struct TrailAwsStats {
   std::uint64_t requests_failed = 0;  // calls that ended in an error (after the AwsClient's retries)
   std::uint64_t records_resent = 0;   // records put back for another attempt
   std::uint64_t backoffs = 0;         // times the output waited before sending again
+  std::uint64_t recoveries = 0;       // times it delivered again after failed attempts
   std::uint64_t bytes_sent = 0;       // request bodies of successful calls
 };
 
@@ -90,6 +91,7 @@ class AwsTrailOutputBase : public TrailOutput {
   void set_on_delivered(DeliveredFn fn) override { on_delivered_ = std::move(fn); }
   void flush(std::function<void()> done) override;
   std::size_t pending() const override { return unacked_.size(); }
+  std::size_t pending_bytes() const override { return pending_bytes_; }
 
   // pending() has reached delivery.max_queue_records: the caller should stop submitting.
   bool backlog_full() const;
@@ -103,6 +105,7 @@ class AwsTrailOutputBase : public TrailOutput {
   struct Tracked {
     std::uint64_t ordinal = 0;  // internal submission order
     std::uint64_t seq = 0;      // the pipeline's sequence number
+    std::size_t bytes = 0;      // what the output holds for it (encoded event), for pending_bytes()
   };
   enum class Attempt {
     kDone,        // the batch is settled (acknowledged or dead-lettered); send the next at once
@@ -118,7 +121,7 @@ class AwsTrailOutputBase : public TrailOutput {
   virtual void send_batch() = 0;           // starts one call; ends with attempt_finished() (later)
   virtual void before_flush() {}           // S3: close the open file
 
-  Tracked track(std::uint64_t seq);
+  Tracked track(std::uint64_t seq, std::size_t bytes);
   void acknowledge(const Tracked& t);
   // Acknowledges t as refused for good and copies `payload` (what was, or would have been, sent for
   // it: JSON text) with `reason` (error code + message) to the DeadLetterFile, if any.
@@ -151,6 +154,7 @@ class AwsTrailOutputBase : public TrailOutput {
 
   DeliveredFn on_delivered_;
   std::set<std::uint64_t> unacked_;
+  std::size_t pending_bytes_ = 0;
   std::uint64_t next_ordinal_ = 0;
   bool in_flight_ = false;
   bool send_now_ = false;

@@ -245,6 +245,21 @@ TEST_F(LakeOutputTest, PartialBatchWaitsForTheLingerThenIsSentAndAcknowledged) {
   EXPECT_EQ(out->describe(), std::string("cloudtrail_lake(") + kChannel + ")");
 }
 
+// Nothing used to say when an output recovered after an outage: one line, and a counter.
+TEST_F(LakeOutputTest, RecoveryAfterFailedAttemptsIsLoggedOnceAndCounted) {
+  LogCapture logs;
+  auto out = make();
+  out->submit(1, record(1));
+  http_.push(json_error(503, "InternalFailure"));
+  http_.push(json_error(503, "InternalFailure"));
+  http_.push(lake_all_ok());
+  advance(agent::kTrailBatchLinger);
+  for (int i = 0; i < 5 && acked_.empty(); ++i) past_backoff();
+  EXPECT_EQ(acked_, seqs(1, 1));
+  EXPECT_EQ(out->stats().recoveries, 1u);
+  EXPECT_NE(logs.text().find("delivering again after 2 failed attempt(s)"), std::string::npos) << logs.text();
+}
+
 TEST_F(LakeOutputTest, FullBatchesGoAtOnceWithinTheApiLimit) {
   auto out = make();
   http_.set_default(lake_all_ok());
