@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/text/redact.h"
+
 namespace agent {
 namespace {
 
@@ -59,7 +61,8 @@ CloudWatchMetricOutput::CloudWatchMetricOutput(const common::Clock& clock, commo
 }
 
 std::string CloudWatchMetricOutput::describe() const {
-  return fmt::format("cloudwatch({}, namespace {}{})", options_.endpoint.url, metric_namespace(),
+  return fmt::format("cloudwatch({}, namespace {}{})", common::redact_url_userinfo(options_.endpoint.url),
+                     metric_namespace(),
                      options_.spool_path.empty() ? std::string() : ", spool " + options_.spool_path);
 }
 
