@@ -180,16 +180,17 @@ std::vector<std::string> get_plain_string_list(const ConfigNode& section, std::s
   return std::move(*value);
 }
 
-// A map of names (dimensions): keys and values without control characters.
+// A map of names (dimensions): keys and values without control characters; a null value is "".
 std::map<std::string, std::string> get_plain_string_map(const ConfigNode& section, std::string_view key) {
-  std::map<std::string, std::string> out = section.get_string_map(key, {});
-  for (auto& [name, node] : section.child(key).entries()) {
+  const ConfigNode node = section.child(key);
+  if (!node.is_map()) return section.get_string_map(key, {});  // absent, or its type error once
+  std::map<std::string, std::string> out;
+  for (auto& [name, item] : node.entries()) {
     if (std::string problem = control_character_problem(name); !problem.empty()) {
-      node.error("in the name: " + problem);
-      out.erase(name);
-    } else if (node.present() && !plain_string(node)) {
-      out.erase(name);
+      item.error("in the name: " + problem);
+      continue;
     }
+    if (auto value = item.present() ? plain_string(item) : std::optional<std::string>("")) out[name] = *value;
   }
   return out;
 }

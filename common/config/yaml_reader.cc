@@ -112,7 +112,19 @@ std::string ConfigDiagnostic::to_string() const {
     out += ':' + std::to_string(line) + ':' + std::to_string(column);
   }
   out += ": ";
-  if (!key_path.empty()) out += key_path + ": ";
+  if (!key_path.empty()) {
+    // A key may hold any byte ("a\0b": 1); the terminal gets \x00, not the byte.
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char c : key_path) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        out += std::string("\\x") + kHex[u >> 4] + kHex[u & 0xF];
+      } else {
+        out += c;
+      }
+    }
+    out += ": ";
+  }
   out += message;
   return out;
 }

@@ -116,6 +116,19 @@ TEST(ControlCharacters, AreRefusedInPathsAndNamesAtTheirPosition) {
   }
 }
 
+TEST(ControlCharacters, DimensionsAreCheckedOnceInNamesAndValues) {
+  agent::ConfigLoad name = load_text("metrics:\n  dimensions:\n    \"Te\\0am\": a\n    Ok: ~\n");
+  ASSERT_EQ(name.errors.size(), 1u) << all(name.errors);
+  EXPECT_EQ(name.errors[0].to_string(),
+            "b.yaml:3:15: metrics.dimensions.Te\\x00am: in the name: byte 0x00 at position 3 is not allowed: paths and names "
+            "may not hold control characters");
+  agent::ConfigLoad not_a_map = load_text("metrics:\n  dimensions: [a]\n");
+  ASSERT_EQ(not_a_map.errors.size(), 1u) << all(not_a_map.errors);
+  agent::ConfigLoad fine = load_text("metrics:\n  dimensions:\n    Team: web\n    Empty: ~\n");
+  ASSERT_TRUE(fine.config.has_value()) << all(fine.errors);
+  EXPECT_EQ(fine.config->metrics.dimensions, (std::map<std::string, std::string>{{"Empty", ""}, {"Team", "web"}}));
+}
+
 TEST(ControlCharacters, FromTheEnvironmentAreRefusedNamingTheVariable) {
   agent::ConfigLoad load = load_text("{}", {{"AWS_REGION", std::string("us-east-1\0x", 11)}});
   EXPECT_FALSE(load.config.has_value());

@@ -26,6 +26,8 @@ TEST(ConfigDiagnostic, FormatsPositionKeyAndMessage) {
   EXPECT_EQ(d.to_string(), "config.yaml:12:5: metrics.interval: expected a duration like \"10s\", got \"ten\"");
   ConfigDiagnostic no_key{"config.yaml", 3, 1, "", "YAML syntax error: x"};
   EXPECT_EQ(no_key.to_string(), "config.yaml:3:1: YAML syntax error: x");
+  ConfigDiagnostic control_in_key{"c.yaml", 2, 3, std::string("agent.a\0b\x1b", 10), "unknown key"};
+  EXPECT_EQ(control_in_key.to_string(), "c.yaml:2:3: agent.a\\x00b\\x1b: unknown key");
   ConfigDiagnostic no_position{"/etc/x.yaml", 0, 0, "", "cannot open config file: No such file or directory"};
   EXPECT_EQ(no_position.to_string(), "/etc/x.yaml: cannot open config file: No such file or directory");
 }
