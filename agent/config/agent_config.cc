@@ -356,10 +356,13 @@ MetricsConfig parse_metrics(const ConfigNode& n) {
                  "network", "append_dimensions", "dimensions", "aggregation_dimensions"});
   MetricsConfig m;
   m.enabled = n.get_bool("enabled", m.enabled);
-  m.interval = n.get_duration("interval", m.interval, 1s, 1h);
+  const auto interval = n.child("interval").as_duration(1s, 1h);
+  m.interval = interval.value_or(m.interval);
   // Unset flush_interval follows a long interval, so "interval: 5m" alone is valid.
-  m.flush_interval = n.get_duration("flush_interval", std::max(m.flush_interval, m.interval), 1s, 1h);
-  if (n.has("flush_interval") && m.flush_interval < m.interval) {
+  const auto flush_interval = n.child("flush_interval").as_duration(1s, 1h);
+  m.flush_interval = flush_interval.value_or(std::max(m.flush_interval, m.interval));
+  // Compared only when both were given validly: a bad interval is its own error, not also this one.
+  if (flush_interval && (interval || !n.has("interval")) && m.flush_interval < m.interval) {
     n.child("flush_interval")
         .error(common::format_duration(m.flush_interval) + " is shorter than metrics.interval (" +
                common::format_duration(m.interval) + "); it must be at least the interval");
@@ -579,9 +582,12 @@ DeliveryConfig parse_delivery(const ConfigNode& n, const Context& ctx, const std
   d.max_spool_size = n.get_size("max_spool_size", d.max_spool_size, kMiB, 100 * kGiB);
   d.max_queue_records = n.get_int("max_queue_records", d.max_queue_records, 100, 10'000'000);
   d.max_retries = static_cast<int>(n.get_int("max_retries", d.max_retries, 0, 20));
-  d.retry_base = n.get_duration("retry_base", d.retry_base, 10ms, 1min);
-  d.retry_max_backoff = n.get_duration("retry_max_backoff", d.retry_max_backoff, 1s, 1h);
-  if (d.retry_max_backoff < d.retry_base) {
+  const auto retry_base = n.child("retry_base").as_duration(10ms, 1min);
+  const auto retry_max_backoff = n.child("retry_max_backoff").as_duration(1s, 1h);
+  d.retry_base = retry_base.value_or(d.retry_base);
+  d.retry_max_backoff = retry_max_backoff.value_or(d.retry_max_backoff);
+  const bool both_valid = (retry_base || !n.has("retry_base")) && (retry_max_backoff || !n.has("retry_max_backoff"));
+  if (both_valid && d.retry_max_backoff < d.retry_base) {
     n.child(n.has("retry_max_backoff") ? "retry_max_backoff" : "retry_base")
         .error("retry_max_backoff (" + common::format_duration(d.retry_max_backoff) +
                ") must be at least retry_base (" + common::format_duration(d.retry_base) + ")");

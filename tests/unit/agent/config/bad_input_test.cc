@@ -160,6 +160,21 @@ TEST(DiagnosticOrder, ValidateReportsInFileOrder) {
   EXPECT_EQ(load.errors[4].key_path, "aws.endpoints.sns");
 }
 
+TEST(DiagnosticOrder, AnInvalidValueIsNotAlsoComparedWithItsDefault) {
+  // "interval: 10" (no unit) used to add "5s is shorter than metrics.interval (1m)": the default
+  // interval, which the user never wrote.
+  agent::ConfigLoad metrics = load_text("metrics:\n  interval: 10\n  flush_interval: 5s\n");
+  ASSERT_EQ(metrics.errors.size(), 1u) << all(metrics.errors);
+  EXPECT_EQ(metrics.errors[0].key_path, "metrics.interval");
+  // ... and "retry_max_backoff (20s) must be at least retry_base (30s)", 20s being the default.
+  agent::ConfigLoad delivery = load_text("delivery:\n  retry_base: 30s\n  retry_max_backoff: ten\n");
+  ASSERT_EQ(delivery.errors.size(), 1u) << all(delivery.errors);
+  EXPECT_EQ(delivery.errors[0].key_path, "delivery.retry_max_backoff");
+  // Both valid and in the wrong order: still an error.
+  EXPECT_EQ(load_text("metrics:\n  interval: 30s\n  flush_interval: 10s\n").errors.size(), 1u);
+  EXPECT_EQ(load_text("delivery:\n  retry_base: 30s\n  retry_max_backoff: 2s\n").errors.size(), 1u);
+}
+
 // ---- file modes -------------------------------------------------------------------------------------
 
 TEST(FileModes, ACredentialsConfigOthersCanReadIsWarnedAbout) {
