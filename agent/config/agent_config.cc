@@ -988,7 +988,7 @@ std::string dump_effective_config(const AgentConfig& c) {
   emit_map(out, "endpoints", endpoints);
   emit(out, "use_fips", c.aws.use_fips);
   emit(out, "use_dualstack", c.aws.use_dualstack);
-  emit_string(out, "proxy", c.aws.proxy);
+  emit_string(out, "proxy", common::redact_url_userinfo(c.aws.proxy));  // its password, like the keys
   emit_string(out, "no_proxy", c.aws.no_proxy);
   emit_string(out, "ca_bundle", c.aws.ca_bundle);
   out << YAML::EndMap;

@@ -70,7 +70,12 @@ TEST(EndpointUserinfo, IsRefusedWithoutPrintingThePassword) {
 TEST(EndpointUserinfo, AProxyMayCarryCredentials) {
   // curl's proxy syntax allows user:password@ (HTTPS_PROXY commonly has it); it is not an AWS endpoint.
   agent::ConfigLoad load = load_text("aws:\n  proxy: http://user:secret@proxy.internal:3128\n");
-  EXPECT_TRUE(load.config.has_value()) << all(load.errors);
+  ASSERT_TRUE(load.config.has_value()) << all(load.errors);
+  EXPECT_EQ(load.config->aws.proxy, "http://user:secret@proxy.internal:3128");
+  // ... which `validate --print` does not show.
+  const std::string dumped = agent::dump_effective_config(*load.config);
+  EXPECT_THAT(dumped, HasSubstr("proxy: http://***@proxy.internal:3128"));
+  EXPECT_THAT(dumped, Not(HasSubstr("secret")));
 }
 
 // ---- control characters in paths and names -------------------------------------------------------
