@@ -293,7 +293,7 @@ ConfigLoad load_config_text(std::string_view yaml, const std::string& display_na
                             const std::optional<std::string>& base_dir = std::nullopt);
 
 // The resolved configuration as YAML (loadable again), with secret_access_key and session_token
-// shown as "<redacted>" and a proxy's user:password@ as "***@".
+// shown as "<redacted>".
 std::string dump_effective_config(const AgentConfig& config);
 
 }  // namespace agent
