@@ -537,8 +537,12 @@ ConfigDocument ConfigDocument::from_file(const std::string& path) {
     doc.add_error("", std::move(message));
     return doc;
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO nobody writes to would wait forever (validate and run hung on
+  // `--config` naming one). Reads block again below, so a pipe with a writer (/dev/stdin) still works
+  // and one without reads as empty.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return fail(std::string("cannot open config file: ") + std::strerror(errno));
+  if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int saved = errno;

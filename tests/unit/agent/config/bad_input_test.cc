@@ -256,6 +256,15 @@ TEST(BadConfigFiles, EachGetsOneClearError) {
   }
 }
 
+TEST(BadConfigFiles, AFifoWithoutAWriterReadsAsEmptyInsteadOfHanging) {
+  tests::TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+  common::MapEnvironment env;
+  agent::ConfigLoad load = agent::load_config_file(dir.file("fifo"), env);  // returned: it did not wait
+  ASSERT_EQ(load.errors.size(), 1u) << all(load.errors);
+  EXPECT_THAT(load.errors[0].message, HasSubstr("file is empty"));
+}
+
 TEST(BadConfigFiles, ASymlinkIsFollowed) {
   tests::TempDir dir;
   dir.write("real.yaml", "agent:\n  log_level: debug\n");
