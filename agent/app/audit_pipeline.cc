@@ -218,10 +218,7 @@ void AuditPipeline::commit(bool force) {
   if (!options_.persist_checkpoints) return;
   if (auto st = store_.commit(force); !st.ok()) {
     ++stats_.commit_errors;
-    uint64_t suppressed = 0;
-    if (corrupt_limiter_.allow("commit", &suppressed)) {
-      spdlog::error("audit: checkpoint commit failed ({} similar suppressed): {}", suppressed, st.error().to_string());
-    }
+    corrupt_limiter_.log(spdlog::level::err, "commit", "audit: checkpoint commit failed: " + st.error().to_string());
   }
 }
 

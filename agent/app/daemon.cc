@@ -94,10 +94,11 @@ class Daemon {
         status_timer_(scheduler_, [this] { return clock_.steady_now(); }) {}
 
   int run() {
-    if (auto st = ensure_directory(config_.agent.state_dir); !st.ok()) {
-      spdlog::critical("agent.state_dir: {}", st.error().to_string());
-      return kExitFailure;
+    if (auto st = prepare_state_dir(config_.agent.state_dir); !st.ok()) {
+      spdlog::critical("cannot start: agent.state_dir: {}", st.error().to_string());
+      return st.error().code() == common::ErrorCode::kConfig ? kExitConfig : kExitFailure;
     }
+    for (const auto& w : file_mode_warnings(config_, env_)) spdlog::warn("{}", w);
     auto lock = acquire_daemon_lock(config_.agent.state_dir);
     if (!lock.ok()) {
       spdlog::critical("cannot start: {}", lock.error().to_string());
@@ -279,7 +280,7 @@ class Daemon {
       (void)notifier_.notify("READY=1");
       return;
     }
-    if (auto st = ensure_directory(load.config->agent.state_dir); !st.ok()) {
+    if (auto st = prepare_state_dir(load.config->agent.state_dir); !st.ok()) {
       spdlog::error("reload rejected: agent.state_dir: {}; keeping the running configuration", st.error().to_string());
       (void)notifier_.notify("READY=1");
       return;
@@ -487,9 +488,13 @@ int run_validate(const ConfigSource& source, const common::Environment& env, boo
     std::fprintf(stderr, "%s: invalid, %zu error(s)\n", config_path.c_str(), load.errors.size());
     return kExitConfig;
   }
+  // The files the running agent would use (nothing is created here).
+  const std::vector<std::string> mode_warnings = file_mode_warnings(*load.config, env);
+  for (const auto& w : mode_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (print_effective) std::fputs(dump_effective_config(*load.config).c_str(), stdout);
+  const std::size_t warnings = load.warnings.size() + mode_warnings.size();
   std::fprintf(stderr, "%s: valid%s\n", config_path.c_str(),
-               load.warnings.empty() ? "" : fmt::format(" ({} warning(s))", load.warnings.size()).c_str());
+               warnings == 0 ? "" : fmt::format(" ({} warning(s))", warnings).c_str());
   return kExitOk;
 }
 

@@ -1,6 +1,7 @@
 #include "agent/app/runtime.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,6 +14,8 @@
 #include "agent/sinks/cloudwatch_metric_output.h"
 #include "agent/sinks/local_metric_output.h"
 #include "common/aws/endpoints.h"
+#include "common/aws/shared_config.h"
+#include "common/config/file_modes.h"
 
 namespace agent {
 
@@ -34,6 +37,42 @@ common::Status ensure_directory(const std::string& dir) {
     return common::Error(common::ErrorCode::kIo, fmt::format("{} is not a directory", dir));
   }
   return {};
+}
+
+common::Status prepare_state_dir(const std::string& dir) {
+  const std::string fix = "make it a directory the user trailwatch runs as can write (chown/chmod), or set "
+                          "agent.state_dir to one";
+  if (auto st = ensure_directory(dir); !st.ok()) {
+    return common::Error(common::ErrorCode::kConfig, fmt::format("{}; {}", st.error().message(), fix));
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return common::Error(common::ErrorCode::kConfig,
+                         fmt::format("cannot write to {}: {}; {}", dir, std::strerror(errno), fix));
+  }
+  return {};
+}
+
+std::vector<std::string> file_mode_warnings(const AgentConfig& config, const common::Environment& env) {
+  std::vector<std::string> out;
+  struct stat st {};
+  const std::string& state_dir = config.agent.state_dir;
+  if (::stat(state_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (auto w = common::private_directory_mode_warning(
+            "agent.state_dir", state_dir, static_cast<unsigned>(st.st_mode) & 07777,
+            "checkpoints, spooled audit records and alarm state");
+        !w.empty()) {
+      out.push_back(std::move(w));
+    }
+  }
+  const std::string credentials = common::aws::shared_config_paths(env).credentials_file;
+  if (!credentials.empty() && ::stat(credentials.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (auto w = common::secret_file_mode_warning("AWS shared credentials file", credentials,
+                                                  static_cast<unsigned>(st.st_mode) & 07777);
+        !w.empty()) {
+      out.push_back(std::move(w));
+    }
+  }
+  return out;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/app/alarm_runner.h"
 #include "agent/app/audit_pipeline.h"
@@ -61,5 +62,14 @@ class Runtime {
 
 // Creates dir and its parents (mode 0750) if missing; an error names the path and the reason.
 common::Status ensure_directory(const std::string& dir);
+
+// agent.state_dir before anything is read from or written to it: created (0750) if missing, and
+// writable. Otherwise a kConfig error naming the directory, the reason and the fix: the agent must
+// not start and then fail every checkpoint commit, re-sending everything after each restart.
+common::Status prepare_state_dir(const std::string& dir);
+
+// ssh-style warnings about the modes of what holds secrets: the AWS shared credentials file
+// readable by group or others, agent.state_dir open to others. Empty when all is well.
+std::vector<std::string> file_mode_warnings(const AgentConfig& config, const common::Environment& env);
 
 }  // namespace agent

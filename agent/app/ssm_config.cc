@@ -13,6 +13,7 @@
 
 #include "agent/app/runtime.h"
 #include "common/fs/atomic_file.h"
+#include "common/text/redact.h"
 
 namespace agent {
 
@@ -81,7 +82,8 @@ void SsmConfigFetcher::call(std::function<void(common::Result<common::aws::SsmPa
     scheduler_.post([done = std::move(done), e = std::move(e)]() mutable { done(std::move(e)); });
     return;
   }
-  const std::string where = fmt::format("ssm:{} (region {}, {})", name_, endpoint->signing_region, endpoint->url);
+  const std::string where = fmt::format("ssm:{} (region {}, {})", name_, endpoint->signing_region,
+                                        common::redact_url_userinfo(endpoint->url));
   std::weak_ptr<bool> alive = alive_;
   aws_->client().call(
       common::aws::get_parameter_call(*endpoint, name_),

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+#include <tuple>
 
 #include "common/config/units.h"
+#include "common/text/redact.h"
 
 namespace agent {
 namespace {
@@ -119,10 +121,78 @@ std::string resolve_path(const std::string& path, const std::filesystem::path& b
   return (base_dir / p).lexically_normal().string();
 }
 
-void check_url(const ConfigNode& node, const std::string& value) {
-  if (!value.empty() && !is_http_url(value)) {
-    node.error("expected a URL starting with http:// or https://, got " + in_quotes(value));
+// "" when `text` may be a path or a name, else what is wrong: a control character (0x00-0x1f, 0x7f)
+// would cut a path at the NUL (the C library stops there: "/tmp/x\0y" opens "/tmp/x") or reach a
+// log line or an AWS request as it is. Only the byte and its position are printed.
+std::string control_character_problem(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) {
+      return describe_name_byte(text[i]) + " at position " + std::to_string(i + 1) +
+             " is not allowed: paths and names may not hold control characters";
+    }
   }
+  return {};
+}
+
+// "" when `value` is an http(s) URL trailwatch can send AWS requests to, else what is wrong with it.
+// The value is quoted with any "user:password@" replaced by "***@".
+std::string endpoint_url_problem(std::string_view value) {
+  if (!is_http_url(value)) {
+    return "expected a URL starting with http:// or https://, got " + in_quotes(common::redact_url_userinfo(value));
+  }
+  if (std::string problem = control_character_problem(value); !problem.empty()) return problem;
+  if (common::url_has_userinfo(value)) {
+    return "a user name or password in an endpoint URL is not allowed (got " +
+           in_quotes(common::redact_url_userinfo(value)) +
+           "): AWS requests are signed with the AWS credentials; remove the part up to and including '@'";
+  }
+  return {};
+}
+
+void check_url(const ConfigNode& node, const std::string& value) {
+  if (value.empty()) return;
+  if (std::string problem = endpoint_url_problem(value); !problem.empty()) node.error(problem);
+}
+
+// A string used as a path or a name: no control characters (reported at its position).
+std::optional<std::string> plain_string(const ConfigNode& node) {
+  auto value = node.as_string();
+  if (!value) return std::nullopt;
+  if (std::string problem = control_character_problem(*value); !problem.empty()) {
+    node.error(problem);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string get_plain_string(const ConfigNode& section, std::string_view key, std::string fallback) {
+  return plain_string(section.child(key)).value_or(std::move(fallback));
+}
+
+// A list of paths or names; an item with a control character is reported and left out.
+std::vector<std::string> get_plain_string_list(const ConfigNode& section, std::string_view key,
+                                               std::vector<std::string> fallback) {
+  auto value = section.child(key).as_string_list();
+  if (!value) return fallback;
+  for (const ConfigNode& item : section.child(key).items()) (void)plain_string(item);
+  std::erase_if(*value, [](const std::string& s) { return !control_character_problem(s).empty(); });
+  return std::move(*value);
+}
+
+// A map of names (dimensions): keys and values without control characters; a null value is "".
+std::map<std::string, std::string> get_plain_string_map(const ConfigNode& section, std::string_view key) {
+  const ConfigNode node = section.child(key);
+  if (!node.is_map()) return section.get_string_map(key, {});  // absent, or its type error once
+  std::map<std::string, std::string> out;
+  for (auto& [name, item] : node.entries()) {
+    if (std::string problem = control_character_problem(name); !problem.empty()) {
+      item.error("in the name: " + problem);
+      continue;
+    }
+    if (auto value = item.present() ? plain_string(item) : std::optional<std::string>("")) out[name] = *value;
+  }
+  return out;
 }
 
 std::string get_url(const ConfigNode& section, std::string_view key, std::string fallback) {
@@ -133,11 +203,12 @@ std::string get_url(const ConfigNode& section, std::string_view key, std::string
   return *value;
 }
 
-// A string of bounded length (minimum 1 means "must not be empty").
+// A string of bounded length (minimum 1 means "must not be empty"), without control characters
+// unless `checked_later` (the caller has a more specific rule for the characters).
 std::string get_bounded_string(const ConfigNode& section, std::string_view key, std::string fallback,
-                               size_t min_length, size_t max_length) {
+                               size_t min_length, size_t max_length, bool checked_later = false) {
   ConfigNode node = section.child(key);
-  auto value = node.as_string();
+  auto value = checked_later ? node.as_string() : plain_string(node);
   if (!value) return fallback;
   if (value->size() < min_length || value->size() > max_length) {
     node.error("must be " + std::to_string(min_length) + " to " + std::to_string(max_length) +
@@ -209,7 +280,7 @@ AgentSection parse_agent(const ConfigNode& n, const Context& ctx) {
   s.log_level = get_enum(n, "log_level", s.log_level, kLogLevels);
   s.proc_root = get_bounded_string(n, "proc_root", s.proc_root, 1, 4096);
   s.shutdown_timeout = n.get_duration("shutdown_timeout", s.shutdown_timeout, 0s, 60s);
-  s.hostname = n.get_string("hostname", s.hostname);
+  s.hostname = get_plain_string(n, "hostname", s.hostname);
   return s;
 }
 
@@ -227,11 +298,11 @@ AwsConfig parse_aws(const ConfigNode& n, const Context& ctx) {
   n.expect_keys({"region", "profile", "role_arn", "credentials", "imds", "endpoints", "use_fips", "use_dualstack",
                  "proxy", "no_proxy", "ca_bundle"});
   AwsConfig a;
-  a.region = n.get_string("region", a.region);
-  a.profile = n.get_string("profile", a.profile);
+  a.region = get_plain_string(n, "region", a.region);
+  a.profile = get_plain_string(n, "profile", a.profile);
   {
     ConfigNode role = n.child("role_arn");
-    a.role_arn = role.as_string().value_or("");
+    a.role_arn = plain_string(role).value_or("");
     if (!a.role_arn.empty() && !starts_with(a.role_arn, "arn:")) {
       role.error("expected an IAM role ARN starting with \"arn:\", got " + in_quotes(a.role_arn));
     }
@@ -240,6 +311,12 @@ AwsConfig parse_aws(const ConfigNode& n, const Context& ctx) {
   if (credentials.present()) {
     credentials.expect_keys({"access_key_id", "secret_access_key", "session_token"});
     credentials.warning("static credentials in the config file; prefer an instance profile");
+    // As ssh does for a private key: a secret key that others can read is as good as published.
+    if (auto mode = ctx.doc.file_mode(); mode && (*mode & 077) != 0) {
+      credentials.warning("this file holds a secret access key and group or others can read it (mode " +
+                          common::format_file_mode(*mode) + "); run chmod 600 " + ctx.doc.file() +
+                          " (or chmod 640 with a group only trailwatch is in)");
+    }
     StaticCredentials c;
     if (credentials.require("access_key_id")) c.access_key_id = credentials.get_string("access_key_id", "");
     if (credentials.require("secret_access_key")) {
@@ -268,9 +345,9 @@ AwsConfig parse_aws(const ConfigNode& n, const Context& ctx) {
 
   a.use_fips = n.get_bool("use_fips", a.use_fips);
   a.use_dualstack = n.get_bool("use_dualstack", a.use_dualstack);
-  a.proxy = n.get_string("proxy", a.proxy);
-  a.no_proxy = n.get_string("no_proxy", a.no_proxy);
-  a.ca_bundle = resolve_path(n.get_string("ca_bundle", a.ca_bundle), ctx.base_dir);
+  a.proxy = get_plain_string(n, "proxy", a.proxy);
+  a.no_proxy = get_plain_string(n, "no_proxy", a.no_proxy);
+  a.ca_bundle = resolve_path(get_plain_string(n, "ca_bundle", a.ca_bundle), ctx.base_dir);
   return a;
 }
 
@@ -279,17 +356,20 @@ MetricsConfig parse_metrics(const ConfigNode& n) {
                  "network", "append_dimensions", "dimensions", "aggregation_dimensions"});
   MetricsConfig m;
   m.enabled = n.get_bool("enabled", m.enabled);
-  m.interval = n.get_duration("interval", m.interval, 1s, 1h);
+  const auto interval = n.child("interval").as_duration(1s, 1h);
+  m.interval = interval.value_or(m.interval);
   // Unset flush_interval follows a long interval, so "interval: 5m" alone is valid.
-  m.flush_interval = n.get_duration("flush_interval", std::max(m.flush_interval, m.interval), 1s, 1h);
-  if (n.has("flush_interval") && m.flush_interval < m.interval) {
+  const auto flush_interval = n.child("flush_interval").as_duration(1s, 1h);
+  m.flush_interval = flush_interval.value_or(std::max(m.flush_interval, m.interval));
+  // Compared only when both were given validly: a bad interval is its own error, not also this one.
+  if (flush_interval && (interval || !n.has("interval")) && m.flush_interval < m.interval) {
     n.child("flush_interval")
         .error(common::format_duration(m.flush_interval) + " is shorter than metrics.interval (" +
                common::format_duration(m.interval) + "); it must be at least the interval");
   }
   {
     ConfigNode ns = n.child("namespace");
-    m.namespace_name = get_bounded_string(n, "namespace", m.namespace_name, 1, kMaxNamespaceLength);
+    m.namespace_name = get_bounded_string(n, "namespace", m.namespace_name, 1, kMaxNamespaceLength, true);
     if (ns.present() && !m.namespace_name.empty() && m.namespace_name.size() <= kMaxNamespaceLength) {
       if (std::string problem = metrics_namespace_problem(m.namespace_name); !problem.empty()) ns.error(problem);
     }
@@ -311,12 +391,12 @@ MetricsConfig parse_metrics(const ConfigNode& n) {
   ConfigNode network = n.section("network");
   network.expect_keys({"enabled", "include", "exclude"});
   m.network.enabled = network.get_bool("enabled", m.network.enabled);
-  m.network.include = network.get_string_list("include", m.network.include);
-  m.network.exclude = network.get_string_list("exclude", m.network.exclude);
+  m.network.include = get_plain_string_list(network, "include", m.network.include);
+  m.network.exclude = get_plain_string_list(network, "exclude", m.network.exclude);
 
   m.append_dimensions =
       get_enum_list(n, "append_dimensions", {"InstanceId", "InstanceType", "ImageId", "AutoScalingGroupName"});
-  m.dimensions = n.get_string_map("dimensions", {});
+  m.dimensions = get_plain_string_map(n, "dimensions");
   for (const ConfigNode& item : n.child("aggregation_dimensions").items()) {
     if (auto names = item.as_string_list()) m.aggregation_dimensions.push_back(std::move(*names));
   }
@@ -329,8 +409,10 @@ AuditConfig parse_audit(const ConfigNode& n, const Context& ctx) {
   a.enabled = n.get_bool("enabled", a.enabled);
   if (auto files = n.child("files").as_string_list()) {
     a.files.clear();
-    for (const std::string& f : *files) a.files.push_back(resolve_path(f, ctx.base_dir));
-    if (a.files.empty() && a.enabled) {
+    for (const ConfigNode& item : n.child("files").items()) {
+      if (auto f = plain_string(item)) a.files.push_back(resolve_path(*f, ctx.base_dir));
+    }
+    if (files->empty() && a.enabled) {
       n.child("files").error("must list at least one file while audit.enabled is true");
     }
   }
@@ -360,7 +442,7 @@ TrailSink parse_trail_sink(const ConfigNode& n) {
       n.expect_keys({"type", "channel_arn"});
       if (n.require("channel_arn")) {
         ConfigNode arn = n.child("channel_arn");
-        s.channel_arn = arn.as_string().value_or("");
+        s.channel_arn = plain_string(arn).value_or("");
         // The ARN's account is the eventData recipientAccountId (aws-wire 4.3), so it must be there.
         if (!s.channel_arn.empty()) {
           if (std::string problem = channel_arn_problem(s.channel_arn); !problem.empty()) arn.error(problem);
@@ -388,15 +470,15 @@ TrailSink parse_trail_sink(const ConfigNode& n) {
     case SinkType::kS3:
       n.expect_keys({"type", "bucket", "prefix", "account_id", "interval", "max_object_size", "sse", "kms_key_id"});
       if (n.require("bucket")) s.bucket = get_bounded_string(n, "bucket", "", 3, 63);
-      s.prefix = n.get_string("prefix", s.prefix);
-      s.account_id = n.get_string("account_id", s.account_id);
+      s.prefix = get_plain_string(n, "prefix", s.prefix);
+      s.account_id = get_plain_string(n, "account_id", s.account_id);
       if (!s.account_id.empty() && !is_account_id(s.account_id)) {
         n.child("account_id").error("expected a 12-digit AWS account id, got " + in_quotes(s.account_id));
       }
       s.interval = n.get_duration("interval", s.interval, 1min, 1h);
       s.max_object_size = n.get_size("max_object_size", s.max_object_size, kMiB, 512 * kMiB);
       s.sse = get_enum(n, "sse", s.sse, kS3Encryptions);
-      s.kms_key_id = n.get_string("kms_key_id", s.kms_key_id);
+      s.kms_key_id = get_plain_string(n, "kms_key_id", s.kms_key_id);
       if (!s.kms_key_id.empty() && s.sse != S3Encryption::kAwsKms) {
         n.child("kms_key_id").error("kms_key_id needs sse: aws:kms");
       }
@@ -440,7 +522,7 @@ AlarmConfig parse_alarm(const ConfigNode& n) {
     ConfigNode filter = n.section("audit_filter");
     if (filter.present()) a.audit_filter = parse_audit_filter(filter);
   }
-  a.dimensions = n.get_string_map("dimensions", {});
+  a.dimensions = get_plain_string_map(n, "dimensions");
   {
     ConfigNode statistic = n.child("statistic");
     if (auto text = statistic.as_string()) {
@@ -495,15 +577,18 @@ DeliveryConfig parse_delivery(const ConfigNode& n, const Context& ctx, const std
   n.expect_keys({"spool_dir", "max_spool_size", "max_queue_records", "max_queue_bytes", "max_retries",
                  "retry_base", "retry_max_backoff"});
   DeliveryConfig d;
-  d.spool_dir = resolve_path(n.get_string("spool_dir", ""), ctx.base_dir);
+  d.spool_dir = resolve_path(get_plain_string(n, "spool_dir", ""), ctx.base_dir);
   if (d.spool_dir.empty()) d.spool_dir = (std::filesystem::path(state_dir) / "spool").string();
   d.max_spool_size = n.get_size("max_spool_size", d.max_spool_size, kMiB, 100 * kGiB);
   d.max_queue_records = n.get_int("max_queue_records", d.max_queue_records, 100, 10'000'000);
   d.max_queue_bytes = n.get_size("max_queue_bytes", d.max_queue_bytes, 64 * 1024, 4 * kGiB);
   d.max_retries = static_cast<int>(n.get_int("max_retries", d.max_retries, 0, 20));
-  d.retry_base = n.get_duration("retry_base", d.retry_base, 10ms, 1min);
-  d.retry_max_backoff = n.get_duration("retry_max_backoff", d.retry_max_backoff, 1s, 1h);
-  if (d.retry_max_backoff < d.retry_base) {
+  const auto retry_base = n.child("retry_base").as_duration(10ms, 1min);
+  const auto retry_max_backoff = n.child("retry_max_backoff").as_duration(1s, 1h);
+  d.retry_base = retry_base.value_or(d.retry_base);
+  d.retry_max_backoff = retry_max_backoff.value_or(d.retry_max_backoff);
+  const bool both_valid = (retry_base || !n.has("retry_base")) && (retry_max_backoff || !n.has("retry_max_backoff"));
+  if (both_valid && d.retry_max_backoff < d.retry_base) {
     n.child(n.has("retry_max_backoff") ? "retry_max_backoff" : "retry_base")
         .error("retry_max_backoff (" + common::format_duration(d.retry_max_backoff) +
                ") must be at least retry_base (" + common::format_duration(d.retry_base) + ")");
@@ -550,6 +635,9 @@ void apply_env_string(const Context& ctx, const ConfigNode& section, std::string
   }
   for (std::string_view name : names) {
     if (auto value = env_value(ctx.env, name)) {
+      if (std::string problem = control_character_problem(*value); !problem.empty()) {
+        ctx.doc.add_error(key_path, "from " + std::string(name) + ": " + problem);
+      }
       target = *value;
       ctx.config.sources[key_path] = "env " + std::string(name);
       return;
@@ -583,9 +671,10 @@ void apply_environment(const Context& ctx, const ConfigNode& root) {
 
   const ConfigNode imds = n.section("imds");
   apply_env_string(ctx, imds, "endpoint", {"AWS_EC2_METADATA_SERVICE_ENDPOINT"}, aws.imds.endpoint);
-  if (!imds.has("endpoint") && !is_http_url(aws.imds.endpoint)) {
-    ctx.doc.add_error("aws.imds.endpoint", "from AWS_EC2_METADATA_SERVICE_ENDPOINT: expected a URL starting with "
-                                           "http:// or https://, got " + in_quotes(aws.imds.endpoint));
+  if (!imds.has("endpoint")) {
+    if (std::string problem = endpoint_url_problem(aws.imds.endpoint); !problem.empty()) {
+      ctx.doc.add_error("aws.imds.endpoint", "from AWS_EC2_METADATA_SERVICE_ENDPOINT: " + problem);
+    }
   }
   apply_env_bool(ctx, imds, "enabled", "AWS_EC2_METADATA_DISABLED", true, aws.imds.enabled);
   apply_env_bool(ctx, imds, "allow_imdsv1", "AWS_EC2_METADATA_V1_DISABLED", true, aws.imds.allow_imdsv1);
@@ -608,6 +697,7 @@ void apply_environment(const Context& ctx, const ConfigNode& root) {
       {"sts", "AWS_ENDPOINT_URL_STS", &aws.endpoints.sts},
       {"ssm", "AWS_ENDPOINT_URL_SSM", &aws.endpoints.ssm},
   };
+  bool global_reported = false;  // a bad AWS_ENDPOINT_URL is one error, not one per service
   for (const Service& s : services) {
     const std::string key_path = endpoints.child_path(s.key);
     if (endpoints.has(s.key)) {
@@ -618,15 +708,32 @@ void apply_environment(const Context& ctx, const ConfigNode& root) {
     for (std::string_view name : {s.variable, std::string_view("AWS_ENDPOINT_URL")}) {
       auto value = env_value(ctx.env, name);
       if (!value) continue;
-      if (!is_http_url(*value)) {
-        ctx.doc.add_error(key_path, "from " + std::string(name) +
-                                        ": expected a URL starting with http:// or https://, got " + in_quotes(*value));
+      if (std::string problem = endpoint_url_problem(*value); !problem.empty()) {
+        const bool global = name == "AWS_ENDPOINT_URL";
+        if (!global || !global_reported) {
+          ctx.doc.add_error(global ? std::string("aws.endpoints") : key_path, "from " + std::string(name) + ": " + problem);
+        }
+        global_reported = global_reported || global;
       }
       *s.target = *value;
       ctx.config.sources[key_path] = "env " + std::string(name);
       break;
     }
   }
+}
+
+// Diagnostics are collected section by section (unknown keys first, then values, then the
+// environment); a reader wants them in the order of the file: by line and column, then those without
+// a position (environment variables) in the order found.
+std::vector<common::ConfigDiagnostic> in_file_order(std::vector<common::ConfigDiagnostic> diagnostics) {
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const common::ConfigDiagnostic& a, const common::ConfigDiagnostic& b) {
+                     auto key = [](const common::ConfigDiagnostic& d) {
+                       return std::tuple(d.line == 0, d.line, d.column);
+                     };
+                     return key(a) < key(b);
+                   });
+  return diagnostics;
 }
 
 ConfigLoad load_document(ConfigDocument doc, const std::string& display_name, const common::Environment& env,
@@ -649,8 +756,8 @@ ConfigLoad load_document(ConfigDocument doc, const std::string& display_name, co
       config.local = parse_local(root.section("local"), ctx);
       apply_environment(ctx, root);
     }
-    load.errors = doc.errors();
-    load.warnings = doc.warnings();
+    load.errors = in_file_order(doc.errors());
+    load.warnings = in_file_order(doc.warnings());
     if (load.errors.empty()) load.config = std::move(config);
   } catch (const std::exception& e) {
     // A bug or a yaml-cpp surprise: report it like any other problem instead of crashing.
@@ -882,7 +989,7 @@ std::string dump_effective_config(const AgentConfig& c) {
   emit_map(out, "endpoints", endpoints);
   emit(out, "use_fips", c.aws.use_fips);
   emit(out, "use_dualstack", c.aws.use_dualstack);
-  emit_string(out, "proxy", c.aws.proxy);
+  emit_string(out, "proxy", common::redact_url_userinfo(c.aws.proxy));  // its password, like the keys
   emit_string(out, "no_proxy", c.aws.no_proxy);
   emit_string(out, "ca_bundle", c.aws.ca_bundle);
   out << YAML::EndMap;

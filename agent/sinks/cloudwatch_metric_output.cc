@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/text/redact.h"
+
 namespace agent {
 
 CloudWatchMetricOutput::CloudWatchMetricOutput(const common::Clock& clock, common::Scheduler& scheduler,
@@ -28,7 +30,8 @@ CloudWatchMetricOutput::CloudWatchMetricOutput(const common::Clock& clock, commo
 CloudWatchMetricOutput::~CloudWatchMetricOutput() = default;
 
 std::string CloudWatchMetricOutput::describe() const {
-  return fmt::format("cloudwatch({}, namespace {}{})", options_.endpoint.url, metric_namespace(),
+  return fmt::format("cloudwatch({}, namespace {}{})", common::redact_url_userinfo(options_.endpoint.url),
+                     metric_namespace(),
                      options_.spool_path.empty() ? std::string() : ", spool " + options_.spool_path);
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text/redact.h"
+
 namespace agent {
 namespace {
 
@@ -56,6 +58,8 @@ void AwsSnsPublisher::publish(const SnsPublishRequest& request, std::function<vo
   });
 }
 
-std::string AwsSnsPublisher::describe() const { return fmt::format("sns({})", endpoint_.url); }
+std::string AwsSnsPublisher::describe() const {
+  return fmt::format("sns({})", common::redact_url_userinfo(endpoint_.url));
+}
 
 }  // namespace agent

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/aws/sigv4.h"
+#include "common/text/redact.h"
 
 namespace common::aws {
 namespace {
@@ -46,7 +47,7 @@ std::string_view host_prefix(Service s) {
 common::Result<std::string> normalize_override(std::string_view url) {
   auto bad = [&](std::string_view why) {
     return common::Error(common::ErrorCode::kInvalidArgument,
-                         "endpoint override \"" + std::string(url) + "\": " + std::string(why));
+                         "endpoint override \"" + common::redact_url_userinfo(url) + "\": " + std::string(why));
   };
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return bad("expected scheme://host[:port]");

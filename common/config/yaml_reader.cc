@@ -1,6 +1,7 @@
 #include "common/config/yaml_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <limits>
 
 #include "common/config/units.h"
+#include "common/text/utf8.h"
 
 namespace common {
 namespace {
@@ -57,6 +59,42 @@ std::string describe(const YAML::Node& node) {
   return "nothing";
 }
 
+// The first byte of `text` that cannot be in a YAML file, as an error at its line and column: a
+// control character other than tab, LF and CR (YAML 1.2 c-printable; a NUL here is usually a binary
+// file given by mistake) or a byte that is not well-formed UTF-8. nullopt when there is none.
+std::optional<ConfigDiagnostic> find_unprintable(std::string_view text, const std::string& file) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  int line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    const std::string byte = std::string("byte 0x") + kHex[u >> 4] + kHex[u & 0xF];
+    const int column = static_cast<int>(i - line_start) + 1;
+    if (u == '\n') {
+      ++line;
+      line_start = ++i;
+      continue;
+    }
+    if ((u < 0x20 && u != '\t' && u != '\r') || u == 0x7f) {
+      return ConfigDiagnostic{file, line, column, "",
+                              "control character (" + byte + ") in the file; a config file is YAML text (is this "
+                              "the right file?)"};
+    }
+    if (u < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t n = utf8::sequence_length(text, i, &bad);
+    if (n == 0) {
+      return ConfigDiagnostic{file, line, column, "",
+                              byte + " is not UTF-8; YAML files are UTF-8 (save the file as UTF-8)"};
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
 std::string format_double(double value) {
   if (value == std::numeric_limits<double>::infinity()) return "infinity";
   if (value == -std::numeric_limits<double>::infinity()) return "-infinity";
@@ -74,7 +112,19 @@ std::string ConfigDiagnostic::to_string() const {
     out += ':' + std::to_string(line) + ':' + std::to_string(column);
   }
   out += ": ";
-  if (!key_path.empty()) out += key_path + ": ";
+  if (!key_path.empty()) {
+    // A key may hold any byte ("a\0b": 1); the terminal gets \x00, not the byte.
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char c : key_path) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        out += std::string("\\x") + kHex[u >> 4] + kHex[u & 0xF];
+      } else {
+        out += c;
+      }
+    }
+    out += ": ";
+  }
   out += message;
   return out;
 }
@@ -427,7 +477,7 @@ void ConfigNode::expect_keys(const std::vector<std::string_view>& allowed) const
     std::string message = "unknown key";
     const std::string suggestion = closest_match(key, allowed);
     if (!suggestion.empty()) message += "; did you mean " + quoted(suggestion) + "?";
-    message += " allowed keys: " + join(allowed, ", ");
+    message += (suggestion.empty() ? "; allowed keys: " : " allowed keys: ") + join(allowed, ", ");
     key_node.error(std::move(message));
   }
 }
@@ -449,6 +499,10 @@ ConfigDocument ConfigDocument::from_text(std::string_view text, std::string disp
   auto sink = std::make_shared<detail::DiagnosticSink>();
   sink->file = std::move(display_name);
   ConfigDocument doc(sink);
+  if (auto problem = find_unprintable(text, sink->file)) {
+    sink->errors.push_back(std::move(*problem));
+    return doc;
+  }
   YAML::Node node;
   try {
     node = YAML::Load(std::string(text));
@@ -483,8 +537,24 @@ ConfigDocument ConfigDocument::from_file(const std::string& path) {
     doc.add_error("", std::move(message));
     return doc;
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO nobody writes to would wait forever (validate and run hung on
+  // `--config` naming one). Reads block again below, so a pipe with a writer (/dev/stdin) still works
+  // and one without reads as empty.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return fail(std::string("cannot open config file: ") + std::strerror(errno));
+  if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    return fail(std::string("cannot read config file: ") + std::strerror(saved));
+  }
+  const unsigned mode = static_cast<unsigned>(st.st_mode) & 07777;
+  if (S_ISREG(st.st_mode) && (mode & S_IWOTH) != 0) {
+    ::close(fd);
+    return fail("config file is writable by every user on this host (mode " + format_file_mode(mode) +
+                "), so anyone could change what trailwatch reads and sends; run chmod o-w " + path);
+  }
   std::string text;
   char buffer[16384];
   while (true) {
@@ -503,7 +573,15 @@ ConfigDocument ConfigDocument::from_file(const std::string& path) {
     }
   }
   ::close(fd);
-  return from_text(text, path);
+  ConfigDocument doc = from_text(text, path);
+  doc.file_mode_ = mode;
+  return doc;
+}
+
+std::string format_file_mode(unsigned mode) {
+  std::string out(4, '0');
+  for (int i = 3; i >= 0; --i, mode >>= 3) out[static_cast<std::size_t>(i)] = static_cast<char>('0' + (mode & 7));
+  return out;
 }
 
 }  // namespace common

@@ -147,15 +147,20 @@ class ConfigNode {
 // One parsed configuration file and the diagnostics collected while reading it.
 class ConfigDocument {
  public:
-  // Parses `text`. A YAML syntax error or an empty document becomes an error and leaves root() absent.
+  // Parses `text`. A YAML syntax error, an empty document, a control character (other than tab, CR
+  // and LF) or a byte that is not UTF-8 becomes an error at its position and leaves root() absent.
   static ConfigDocument from_text(std::string_view text, std::string display_name);
-  // Reads and parses `path`; a missing or unreadable file is an error naming the path and strerror.
+  // Reads and parses `path` (through a symbolic link); a missing or unreadable file is an error
+  // naming the path and strerror, and so is a file that others may write (anyone on the host could
+  // change what the agent does: the fix, chmod o-w, is in the message).
   static ConfigDocument from_file(const std::string& path);
 
   // The top-level map (absent if the document did not parse or is not a map).
   ConfigNode root() const { return root_; }
   bool parsed() const { return parsed_; }
   const std::string& file() const { return sink_->file; }
+  // The permission bits (st_mode & 07777) of the file read by from_file; nullopt for from_text.
+  std::optional<unsigned> file_mode() const { return file_mode_; }
 
   bool has_errors() const { return !sink_->errors.empty(); }
   const std::vector<ConfigDiagnostic>& errors() const { return sink_->errors; }
@@ -170,6 +175,10 @@ class ConfigDocument {
   std::shared_ptr<detail::DiagnosticSink> sink_;
   ConfigNode root_;
   bool parsed_ = false;
+  std::optional<unsigned> file_mode_;
 };
+
+// "0644": permission bits as chmod takes them.
+std::string format_file_mode(unsigned mode);
 
 }  // namespace common

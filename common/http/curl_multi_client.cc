@@ -14,6 +14,8 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/text/redact.h"
+
 namespace common::http {
 namespace {
 
@@ -48,8 +50,9 @@ bool is_token(std::string_view s) {
   });
 }
 
-// The URL without its query string, for error messages (queries may carry tokens).
-std::string_view url_for_log(std::string_view url) { return url.substr(0, url.find('?')); }
+// The URL for error messages: without its query string (queries may carry tokens) and without any
+// user:password@.
+std::string url_for_log(std::string_view url) { return redact_url_userinfo(url.substr(0, url.find('?'))); }
 
 ErrorCode map_curl_code(CURLcode code) {
   switch (code) {

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -298,12 +301,117 @@ TEST_F(DaemonTest, ValidateReportsEveryErrorWithPosition) {
   EXPECT_NE(r.err.find("did you mean"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("bad.yaml:5:14: agent.log_level"), std::string::npos) << r.err;
 
+  // In the order of the file (the agent section is read first, the metrics section holds lines 2 and 3).
+  const auto at = [&r](const char* position) { return r.err.find(position); };
+  EXPECT_LT(at("bad.yaml:2:13:"), at("bad.yaml:3:3:")) << r.err;
+  EXPECT_LT(at("bad.yaml:3:3:"), at("bad.yaml:5:14:")) << r.err;
+
   auto missing = tests::run_command({bin(), "validate", "--config", dir_.file("nope.yaml")});
   EXPECT_EQ(missing.exit_code, 78);
   EXPECT_NE(missing.err.find("nope.yaml"), std::string::npos);
 
   auto run_bad = tests::run_command({bin(), "run", "--config", dir_.file("bad.yaml")});
   EXPECT_EQ(run_bad.exit_code, 78) << "run refuses a broken config with the config exit status";
+}
+
+// A password in an endpoint URL: refused by validate and run alike with the config exit status (not 1,
+// which systemd would restart forever), and never printed.
+TEST_F(DaemonTest, AnEndpointUrlWithAPasswordIsRefusedAndNeverPrinted) {
+  dir_.write("c.yaml", "agent:\n  state_dir: " + dir_.file("state") +
+                           "\naws:\n  region: eu-west-1\n  imds:\n    enabled: false\n"
+                           "  endpoints:\n    cloudwatch: http://USER:PASSWORD@127.0.0.1:9\n"
+                           "metrics:\n  output: cloudwatch\naudit:\n  enabled: false\n");
+  const std::map<std::string, std::string> keys{{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                                                {"AWS_SECRET_ACCESS_KEY", "not-a-real-secret"}};
+  for (const char* command : {"validate", "run"}) {
+    auto r = tests::run_command({bin(), command, "--config", dir_.file("c.yaml")}, keys);
+    EXPECT_EQ(r.exit_code, 78) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("c.yaml:8:17: aws.endpoints.cloudwatch: a user name or password in an endpoint URL is not "
+                         "allowed (got \"http://***@127.0.0.1:9\")"),
+              std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_EQ((r.out + r.err).find("PASSWORD"), std::string::npos) << command << ": " << r.out << r.err;
+  }
+  // The same from AWS_ENDPOINT_URL, with the file's endpoint removed.
+  dir_.write("env.yaml", "agent:\n  state_dir: " + dir_.file("state") +
+                             "\naws:\n  region: eu-west-1\n  imds:\n    enabled: false\n"
+                             "metrics:\n  output: cloudwatch\naudit:\n  enabled: false\n");
+  auto env = keys;
+  env["AWS_ENDPOINT_URL"] = "http://USER:PASSWORD@127.0.0.1:9";
+  auto r = tests::run_command({bin(), "run", "--config", dir_.file("env.yaml")}, env);
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_NE(r.err.find("from AWS_ENDPOINT_URL: a user name or password"), std::string::npos) << r.err;
+  EXPECT_EQ((r.out + r.err).find("PASSWORD"), std::string::npos) << r.out << r.err;
+}
+
+// "/tmp/x\0y" would create /tmp/x and then fail every checkpoint commit: refused at validate.
+TEST_F(DaemonTest, AControlCharacterInAPathIsRefusedAtItsPosition) {
+  dir_.write("c.yaml", "agent:\n  state_dir: \"" + dir_.file("x") + "\\0y\"\naudit:\n  enabled: false\n");
+  for (const char* command : {"validate", "run"}) {
+    auto r = tests::run_command({bin(), command, "--config", dir_.file("c.yaml")});
+    EXPECT_EQ(r.exit_code, 78) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("c.yaml:2:14: agent.state_dir: byte 0x00 at position"), std::string::npos)
+        << command << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("x"))) << "nothing was created";
+}
+
+// A state directory that cannot be made or written stops the start with the config exit status and
+// the fix, instead of running without ever saving a checkpoint.
+TEST_F(DaemonTest, AStateDirThatCannotBeWrittenStopsTheStartWithTheFix) {
+  dir_.write("file", "");
+  std::vector<std::string> unusable{dir_.file("file") + "/state"};  // ENOTDIR, for root too
+  if (::geteuid() != 0) {
+    std::filesystem::create_directory(dir_.file("readonly"));
+    ::chmod(dir_.file("readonly").c_str(), 0500);
+    unusable.push_back(dir_.file("readonly"));
+  }
+  for (const std::string& state : unusable) {
+    dir_.write("c.yaml", config_yaml(dir_, "Ns").replace(0, std::string("agent:\n  state_dir: " + dir_.file("state")).size(),
+                                                         "agent:\n  state_dir: " + state));
+    Subprocess p({bin(), "run", "--config", dir_.file("c.yaml")});
+    auto code = p.wait_exit(20s);
+    ASSERT_TRUE(code.has_value()) << state << ": still running: " << p.err();
+    EXPECT_EQ(*code, 78) << state << ": " << p.err();
+    EXPECT_NE(p.err().find("cannot start: agent.state_dir:"), std::string::npos) << p.err();
+    EXPECT_NE(p.err().find("or set agent.state_dir"), std::string::npos) << "names the fix: " << p.err();
+  }
+}
+
+// Like ssh: secrets readable by others are warned about; the state directory is created 0750.
+TEST_F(DaemonTest, FileModesOfSecretsAreWarnedAboutAndTheStateDirIsCreatedPrivate) {
+  dir_.write("c.yaml", config_yaml(dir_, "ModeNs"));
+  Subprocess p({bin(), "run", "--config", dir_.file("c.yaml")});
+  ASSERT_TRUE(p.wait_for([](auto&, const std::string& err) { return err.find(" running (config") != std::string::npos; },
+                         kStartTimeout))
+      << p.err();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.file("state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 027, 0u) << "created with mode " << std::oct << (st.st_mode & 07777);
+  EXPECT_EQ(p.err().find("is open to every user"), std::string::npos) << p.err();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit(10s).has_value());
+
+  ASSERT_EQ(::chmod(dir_.file("state").c_str(), 0755), 0);
+  dir_.write("credentials", "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = s3cr3t\n");
+  ASSERT_EQ(::chmod(dir_.file("credentials").c_str(), 0644), 0);
+  auto r = tests::run_command({bin(), "validate", "--config", dir_.file("c.yaml")},
+                              {{"AWS_SHARED_CREDENTIALS_FILE", dir_.file("credentials")}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: agent.state_dir " + dir_.file("state") + " is open to every user on this host (mode "
+                       "0755)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("warning: AWS shared credentials file " + dir_.file("credentials") +
+                       " can be read or written by group or others (mode 0644)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("s3cr3t"), std::string::npos) << r.err;
+  ASSERT_EQ(::chmod(dir_.file("credentials").c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(dir_.file("state").c_str(), 0750), 0);
+  auto quiet = tests::run_command({bin(), "validate", "--config", dir_.file("c.yaml")},
+                                  {{"AWS_SHARED_CREDENTIALS_FILE", dir_.file("credentials")}});
+  EXPECT_EQ(quiet.err.find("warning:"), std::string::npos) << quiet.err;
 }
 
 TEST_F(DaemonTest, ValidatePrintShowsEffectiveConfigWithSecretsRedacted) {

@@ -19,6 +19,7 @@
 
 #include "agent/sinks/local_sink.h"
 #include "agent/sinks/local_trail_output.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/manual_scheduler.h"
 #include "tests/support/temp_dir.h"
@@ -228,6 +229,35 @@ TEST_F(AuditPipelineTest, ACheckpointWithoutSinkOffsetsResumesEverySinkAtTheFile
   EXPECT_EQ(fakes_[0]->submitted.size(), 1u);
   EXPECT_EQ(fakes_[1]->submitted.size(), 1u);
   EXPECT_EQ(pipeline_->stats().resends_avoided, 0u);
+}
+
+// A checkpoint file that cannot be written (a directory sits where its temp file goes, which stops
+// root too): every commit fails and is counted, and the error line goes through the rate limiter,
+// 5 a minute and then one line with the count, instead of one line per delivered event.
+TEST_F(AuditPipelineTest, FailedCheckpointCommitsAreCountedAndLoggedRateLimited) {
+  std::filesystem::create_directories(dir_.path() + "/checkpoints.json.tmp/blocker");
+  tests::LogCapture log;
+  build(1);
+  const auto lines = [&log] {
+    const std::string text = log.text();
+    std::size_t n = 0;
+    for (std::size_t at = text.find("checkpoint commit failed"); at != std::string::npos;
+         at = text.find("checkpoint commit failed", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  for (int serial = 1; serial <= 40; ++serial) {
+    feed(login(serial));
+    fakes_[0]->ack(fakes_[0]->seq_of(serial));
+  }
+  EXPECT_GE(pipeline_->stats().commit_errors, 30u);
+  EXPECT_EQ(lines(), 5u) << log.text();
+  clock_.advance(std::chrono::seconds(61));
+  feed(login(41));
+  fakes_[0]->ack(fakes_[0]->seq_of(41));
+  EXPECT_EQ(lines(), 6u) << log.text();
+  EXPECT_NE(log.text().find("similar line(s) suppressed)"), std::string::npos) << log.text();
 }
 
 TEST_F(AuditPipelineTest, FilteredEventsCountAsDeliveredAtOnce) {

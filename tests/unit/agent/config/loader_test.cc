@@ -253,7 +253,8 @@ TEST(GoodConfig, StaticCredentialsLoadWithAWarning) {
   ASSERT_TRUE(load.config->aws.credentials.has_value());
   EXPECT_EQ(load.config->aws.credentials->access_key_id, "AKIDEXAMPLE");
   EXPECT_EQ(load.config->aws.credentials->session_token, "FQoGZXIvYXdzEXAMPLE");
-  ASSERT_EQ(load.warnings.size(), 1u);
+  // A second warning names chmod 600 when the checkout left the file readable by others (bad_input_test).
+  ASSERT_FALSE(load.warnings.empty());
   EXPECT_EQ(load.warnings[0].to_string(),
             path + ":5:5: aws.credentials: static credentials in the config file; prefer an instance profile");
 }

@@ -126,7 +126,7 @@ TEST(TrailSinks, TypeSpecificKeysAreCheckedPerType) {
   auto load = load_text("trail:\n  sinks:\n    - type: cloudwatch_logs\n      log_group: g\n      bucket: b\n");
   ASSERT_EQ(load.errors.size(), 1u) << all(load.errors);
   EXPECT_EQ(load.errors[0].to_string(),
-            "v.yaml:5:7: trail.sinks[0].bucket: unknown key allowed keys: type, log_group, log_stream, create");
+            "v.yaml:5:7: trail.sinks[0].bucket: unknown key; allowed keys: type, log_group, log_stream, create");
   auto missing_type = load_text("trail:\n  sinks:\n    - log_group: g\n");
   ASSERT_EQ(missing_type.errors.size(), 1u) << all(missing_type.errors);
   EXPECT_EQ(missing_type.errors[0].to_string(), "v.yaml:3:7: trail.sinks[0].type: missing required key");

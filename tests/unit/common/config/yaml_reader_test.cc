@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -25,6 +26,8 @@ TEST(ConfigDiagnostic, FormatsPositionKeyAndMessage) {
   EXPECT_EQ(d.to_string(), "config.yaml:12:5: metrics.interval: expected a duration like \"10s\", got \"ten\"");
   ConfigDiagnostic no_key{"config.yaml", 3, 1, "", "YAML syntax error: x"};
   EXPECT_EQ(no_key.to_string(), "config.yaml:3:1: YAML syntax error: x");
+  ConfigDiagnostic control_in_key{"c.yaml", 2, 3, std::string("agent.a\0b\x1b", 10), "unknown key"};
+  EXPECT_EQ(control_in_key.to_string(), "c.yaml:2:3: agent.a\\x00b\\x1b: unknown key");
   ConfigDiagnostic no_position{"/etc/x.yaml", 0, 0, "", "cannot open config file: No such file or directory"};
   EXPECT_EQ(no_position.to_string(), "/etc/x.yaml: cannot open config file: No such file or directory");
 }
@@ -151,7 +154,7 @@ TEST(ConfigNode, ExpectKeysReportsDuplicatesAndUnknownWithoutSuggestion) {
   doc.root().expect_keys({"a", "b"});
   ASSERT_EQ(doc.errors().size(), 2u) << all(doc.errors());
   EXPECT_EQ(doc.errors()[0].to_string(), "d.yaml:3:1: a: duplicate key (first given at line 1)");
-  EXPECT_EQ(doc.errors()[1].to_string(), "d.yaml:4:1: zzzzzz: unknown key allowed keys: a, b");
+  EXPECT_EQ(doc.errors()[1].to_string(), "d.yaml:4:1: zzzzzz: unknown key; allowed keys: a, b");
 }
 
 TEST(ConfigDocument, SyntaxErrorBecomesDiagnosticWithOneBasedMark) {
@@ -193,6 +196,101 @@ TEST(ConfigDocument, ReadsFileFromDisk) {
   EXPECT_EQ(doc.root().section("agent").get_string("log_level", "info"), "debug");
   EXPECT_EQ(doc.file(), path);
   std::filesystem::remove_all(dir);
+}
+
+// Bytes that cannot be in a YAML file are refused at their position before yaml-cpp sees them (it
+// would stop at a raw NUL, or pass ill-formed UTF-8 on to the AWS requests).
+struct UnprintableCase {
+  const char* name;
+  std::string text;
+  int line;
+  int column;
+  const char* message;  // a substring
+};
+
+TEST(ConfigDocument, ControlCharactersAndBadUtf8AreErrorsAtTheirPosition) {
+  const UnprintableCase cases[] = {
+      {"raw NUL", std::string("agent:\n  state_dir: /tmp/x\0y\n", 29), 2, 20, "control character (byte 0x00)"},
+      {"escape char", "metrics:\n  namespace: a\x1b[31m\n", 2, 15, "control character (byte 0x1b)"},
+      {"DEL", "a: \x7f\n", 1, 4, "control character (byte 0x7f)"},
+      {"binary file", std::string("\x7f" "ELF\x02\x01\x01\0\0", 9), 1, 1, "is this the right file?"},
+      {"Latin-1 byte", "# caf\xe9\nagent: {}\n", 1, 6, "byte 0xe9 is not UTF-8"},
+      {"overlong slash", "a: \xc0\xaf\n", 1, 4, "byte 0xc0 is not UTF-8"},
+      {"surrogate", "a: \xed\xa0\x80\n", 1, 4, "byte 0xed is not UTF-8"},
+      {"cut sequence", "a: \xe2\x82", 1, 4, "byte 0xe2 is not UTF-8"},
+  };
+  for (const UnprintableCase& c : cases) {
+    ConfigDocument doc = ConfigDocument::from_text(c.text, "u.yaml");
+    EXPECT_FALSE(doc.parsed()) << c.name;
+    ASSERT_EQ(doc.errors().size(), 1u) << c.name << "\n" << all(doc.errors());
+    EXPECT_EQ(doc.errors()[0].line, c.line) << c.name;
+    EXPECT_EQ(doc.errors()[0].column, c.column) << c.name;
+    EXPECT_NE(doc.errors()[0].message.find(c.message), std::string::npos) << c.name << ": " << doc.errors()[0].message;
+  }
+  // Tabs, CR LF line ends, a byte-order mark and well-formed UTF-8 are fine.
+  for (const char* ok : {"a: 1\r\nb: \"\t\"\r\n", "\xef\xbb\xbf" "a: 1\n", "name: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n"}) {
+    ConfigDocument doc = ConfigDocument::from_text(ok, "ok.yaml");
+    EXPECT_TRUE(doc.parsed()) << ok << "\n" << all(doc.errors());
+  }
+}
+
+// Shapes that hurt parsers: each gives a bounded answer, never a crash or a hang.
+TEST(ConfigDocument, DeepNestingIsASyntaxErrorAndAliasesAreNotExpanded) {
+  std::string deep = "a: ";
+  for (int i = 0; i < 100'000; ++i) deep += '[';
+  ConfigDocument nested = ConfigDocument::from_text(deep, "n.yaml");
+  EXPECT_FALSE(nested.parsed());
+  ASSERT_EQ(nested.errors().size(), 1u) << all(nested.errors());
+  EXPECT_NE(nested.errors()[0].message.find("YAML syntax error"), std::string::npos) << nested.errors()[0].message;
+
+  // "Billion laughs": nine levels of aliases, 10^9 leaves if expanded. yaml-cpp shares aliased nodes
+  // and the reader never walks a value it does not know, so this is one unknown key, read at once.
+  std::string laughs = "agent: {}\nlol0: &l0 [lol]\n";
+  for (int i = 1; i <= 9; ++i) {
+    laughs += "lol" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", *l" : "*l") + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  ConfigDocument bomb = ConfigDocument::from_text(laughs, "b.yaml");
+  ASSERT_TRUE(bomb.parsed()) << all(bomb.errors());
+  bomb.root().expect_keys({"agent"});
+  EXPECT_EQ(bomb.errors().size(), 10u) << all(bomb.errors());  // lol0 .. lol9, each an unknown key
+}
+
+TEST(ConfigDocument, FileModeIsRecordedAndAFileOthersMayWriteIsRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tw-mode-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "c.yaml").string();
+  std::ofstream(path) << "agent: {}\n";
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  ConfigDocument ok = ConfigDocument::from_file(path);
+  EXPECT_FALSE(ok.has_errors()) << all(ok.errors());
+  EXPECT_EQ(ok.file_mode(), 0640u);
+  EXPECT_EQ(ConfigDocument::from_text("a: 1\n", "t.yaml").file_mode(), std::nullopt);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  ConfigDocument writable = ConfigDocument::from_file(path);
+  EXPECT_FALSE(writable.parsed());
+  ASSERT_EQ(writable.errors().size(), 1u) << all(writable.errors());
+  EXPECT_EQ(writable.errors()[0].to_string(),
+            path + ": config file is writable by every user on this host (mode 0666), so anyone could change what "
+                   "trailwatch reads and sends; run chmod o-w " + path);
+
+  // Through a symbolic link: the target's mode counts.
+  const auto link = (dir / "link.yaml").string();
+  std::filesystem::create_symlink(path, link);
+  EXPECT_TRUE(ConfigDocument::from_file(link).has_errors());
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  ConfigDocument via_link = ConfigDocument::from_file(link);
+  EXPECT_FALSE(via_link.has_errors()) << all(via_link.errors());
+  EXPECT_EQ(via_link.file_mode(), 0600u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FormatFileMode, FourOctalDigits) {
+  EXPECT_EQ(common::format_file_mode(0644), "0644");
+  EXPECT_EQ(common::format_file_mode(0), "0000");
+  EXPECT_EQ(common::format_file_mode(04755), "4755");
 }
 
 TEST(ConfigDocument, PositionlessDiagnosticsFromEnvironment) {
