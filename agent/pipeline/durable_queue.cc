@@ -205,6 +205,7 @@ common::Status DurableQueue::load() {
   // Classify every line first: which bad lines are the tail is known only at the end.
   struct Line {
     ParsedLine parsed;
+    std::size_t begin = 0;
     std::size_t end = 0;  // offset just past the line's newline
   };
   std::vector<Line> lines;
@@ -215,13 +216,14 @@ common::Status DurableQueue::load() {
     const bool complete = nl != std::string::npos;
     if (!complete) nl = text.size();
     const std::string_view line(text.data() + pos, nl - pos);
+    const std::size_t begin = pos;
     pos = complete ? nl + 1 : text.size();
     if (line.empty()) continue;
     ParsedLine p = complete ? parse_line(line) : ParsedLine{};  // a line without newline is torn
     if (!complete) p.has_crc = line.starts_with(kCrcPrefix);
     if (p.kind != LineKind::kBad && !p.has_crc && !legacy_allowed) p.kind = LineKind::kBad;
     if (p.has_crc) legacy_allowed = false;
-    lines.push_back(Line{std::move(p), pos});
+    lines.push_back(Line{std::move(p), begin, pos});
   }
   std::size_t good_end = 0;  // offset just past the last good line
   std::size_t good_count = 0;
@@ -252,12 +254,14 @@ common::Status DurableQueue::load() {
       ++done_total;
       const auto id = p.id;
       if (std::erase_if(entries_, [id](const Entry& e) { return e.id == id; }) > 0) {
+        spans_.erase(id);
         rewrite = true;
       } else {
         ++done_kept;
       }
       continue;
     }
+    spans_[p.id] = Span{l.begin, l.end - l.begin};
     entries_.push_back(Entry{p.id, std::move(p.data)});
   }
   // The ids of the skipped lines cannot be read; step past as many as there were lines.
@@ -319,7 +323,10 @@ common::Status DurableQueue::append_line(const std::string& line) {
 
 common::Result<std::uint64_t> DurableQueue::append(std::string_view data) {
   Entry e{next_id_, std::string(data)};
-  TW_TRY(append_line(record_line(e.id, e.data)));
+  const std::string line = record_line(e.id, e.data);
+  const std::uint64_t at = size_;
+  TW_TRY(append_line(line));
+  spans_[e.id] = Span{at, line.size()};
   ++next_id_;
   entries_.push_back(std::move(e));
   return entries_.back().id;
@@ -337,23 +344,93 @@ common::Status DurableQueue::remove(std::uint64_t id) {
   if (it == entries_.end()) {
     return common::Error(common::ErrorCode::kNotFound, fmt::format("{}: no queued record {}", path_, id));
   }
-  TW_TRY(append_line(done_line(id)));
+  if (auto st = append_line(done_line(id)); !st.ok()) {
+    // No room for one more line: mark the record where it is instead (same length, no new space).
+    if (auto in_place = mark_in_place(id); !in_place.ok()) {
+      return st.error().wrap(fmt::format("{}: marking record {} delivered in place failed too: {}", path_, id,
+                                         in_place.error().to_string()));
+    }
+    spdlog::warn("{}: could not append the delivery mark of record {} ({}); marked it delivered in place", path_, id,
+                 st.error().to_string());
+  }
   entries_.erase(it);
+  spans_.erase(id);
   ++done_lines_;
-  if (entries_.empty() || done_lines_ >= entries_.size() + kCompactAfterDoneLines) return compact();
+  if (entries_.empty() || done_lines_ >= entries_.size() + kCompactAfterDoneLines) {
+    // The mark is durable already; a rewrite that fails (a full disk) only leaves the file longer.
+    if (auto st = compact(); !st.ok()) {
+      spdlog::warn("{}: compaction failed ({}); the file is rewritten later", path_, st.error().to_string());
+    }
+  }
+  return {};
+}
+
+std::string DurableQueue::done_line_of_length(std::uint64_t id, std::size_t length) {
+  // {"crc":C,"done":N,"p":"<salt>"}\n. The checksum's digit count is part of the length, so the salt
+  // (same length, other letters) is varied until the checksum has the digits the length was cut for.
+  const std::string head = fmt::format("\"done\":{},\"p\":\"", id);
+  for (std::size_t digits = 10; digits >= 1; --digits) {
+    const std::size_t fixed = kCrcPrefix.size() + digits + 1 + head.size() + 2 + 1;  // `"}` and newline
+    if (fixed > length) continue;
+    std::string body = head;
+    body.append(length - fixed, 'x').append("\"}");
+    for (unsigned variant = 0; variant < 256; ++variant) {
+      // The variant in base 26 at the start of the salt (when there is room).
+      unsigned v = variant;
+      for (std::size_t i = head.size(); i < head.size() + (length - fixed) && i < head.size() + 2; ++i, v /= 26) {
+        body[i] = static_cast<char>('a' + v % 26);
+      }
+      std::string line = checked_line(body);
+      if (line.size() == length) return line;
+      if (length - fixed < 2 && variant >= 25 * (length - fixed)) break;  // no more distinct salts
+    }
+  }
+  return {};
+}
+
+common::Status DurableQueue::mark_in_place(std::uint64_t id) {
+  const auto span = spans_.find(id);
+  if (span == spans_.end()) return common::Error(common::ErrorCode::kInternal, "no file position for the record");
+  const std::string line = done_line_of_length(id, span->second.length);
+  if (line.empty()) return common::Error(common::ErrorCode::kInternal, "the record's line is too short for a mark");
+  // A descriptor without O_APPEND: Linux appends every write to an O_APPEND one, pwrite included.
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error(errno, "open", path_);
+  std::string_view rest = line;
+  auto offset = static_cast<off_t>(span->second.offset);
+  while (!rest.empty()) {
+    const ssize_t n = ::pwrite(fd, rest.data(), rest.size(), offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return sys_error(err, "write", path_);
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<off_t>(n);
+  }
+  const bool synced = ::fdatasync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!synced) return sys_error(err, "fdatasync", path_);
+  ++marked_in_place_;
   return {};
 }
 
 common::Status DurableQueue::compact() {
   std::string text;
   std::uint64_t max_live = 0;
+  std::unordered_map<std::uint64_t, Span> spans;
   for (const auto& e : entries_) {
-    text += record_line(e.id, e.data);
+    const std::string line = record_line(e.id, e.data);
+    spans[e.id] = Span{text.size(), line.size()};
+    text += line;
     max_live = std::max(max_live, e.id);
   }
   // Ids used above the live ones would be handed out again after a restart without this mark.
   if (next_id_ - 1 > max_live) text += done_line(next_id_ - 1);
   TW_TRY(common::write_file_atomically(path_, text));
+  spans_ = std::move(spans);
   TW_TRY(open_for_append(0));
   done_lines_ = 0;
   ++compactions_;

@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/result/result.h"
 
@@ -56,7 +57,10 @@ class DurableQueue {
 
   // Appends a record; durable (fsync'd) when it returns ok.
   common::Result<std::uint64_t> append(std::string_view data);
-  // Marks a record delivered; unknown ids are kNotFound. Durable when it returns ok.
+  // Marks a record delivered; unknown ids are kNotFound. Durable when it returns ok. When the
+  // "done" line cannot be appended (a full disk), the record's own line is overwritten in place
+  // with a "done" line of the same length, which needs no new space, so a delivered record is not
+  // sent again after a restart.
   common::Status remove(std::uint64_t id);
 
   const std::deque<Entry>& entries() const { return entries_; }  // oldest first
@@ -70,6 +74,11 @@ class DurableQueue {
   std::uint64_t corrupt_middle_lines() const { return corrupt_middle_lines_; }
   std::uint64_t legacy_lines() const { return legacy_lines_; }  // loaded without a checksum
   std::uint64_t compactions() const { return compactions_; }
+  std::uint64_t marked_in_place() const { return marked_in_place_; }  // removals written over the record
+
+  // A "done" line for `id` exactly `length` bytes long (newline included), or "" when it cannot be
+  // that long; what remove() writes over a record's line when it cannot append. Pure.
+  static std::string done_line_of_length(std::uint64_t id, std::size_t length);
 
   // The line append() writes for a record (newline included); for tests and benchmarks.
   static std::string record_line(std::uint64_t id, std::string_view data);
@@ -84,6 +93,13 @@ class DurableQueue {
   std::string path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;     // bytes of complete lines in the file; a failed append truncates back to it
+  struct Span {
+    std::uint64_t offset = 0;
+    std::size_t length = 0;  // newline included
+  };
+  std::unordered_map<std::uint64_t, Span> spans_;  // where each live record's line is in the file
+  std::uint64_t marked_in_place_ = 0;
+  common::Status mark_in_place(std::uint64_t id);
   bool tail_dirty_ = false;    // a failed append could not truncate its partial line away yet
   std::deque<Entry> entries_;
   std::uint64_t next_id_ = 1;

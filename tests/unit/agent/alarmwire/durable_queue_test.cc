@@ -448,6 +448,53 @@ TEST_F(DurableQueueDiskFullTest, OpenOnAFullDiskCutsTheTornTailInPlaceWhenItCann
   EXPECT_EQ(datas(**q), (std::vector<std::string>{"a", "b"}));
 }
 
+// issue 11: "A request already delivered stays in metrics-spool.jsonl when the disk is full, and is
+// sent again after a restart". With no room for the "done" line the record is marked where it is.
+TEST_F(DurableQueueDiskFullTest, RemoveOnAFullDiskMarksTheRecordInPlaceSoItIsNotSentAgain) {
+  const std::string path = mnt_ + "/q.jsonl";
+  std::uint64_t first = 0;
+  std::vector<std::string> left;
+  {
+    auto q = DurableQueue::open(path);
+    ASSERT_TRUE(q.ok());
+    first = (*q)->append(std::string(500, 'a')).value();
+    ASSERT_TRUE((*q)->append(std::string(500, 'b')).ok());
+    ASSERT_TRUE(fill_disk());
+    // Fill the file's last page too: small records until not even one more line fits.
+    int appended = 0;
+    while (appended < 10000 && (*q)->append("y").ok()) ++appended;
+    ASSERT_LT(appended, 10000) << "the disk never filled up";
+    left = datas(**q);
+    left.erase(left.begin());
+    const auto st = (*q)->remove(first);
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    EXPECT_EQ((*q)->marked_in_place(), 1u);
+    EXPECT_EQ(datas(**q), left);
+  }
+  auto q = DurableQueue::open(path);
+  ASSERT_TRUE(q.ok()) << q.error().to_string();
+  EXPECT_EQ(datas(**q), left) << "the delivered one stays gone";
+  EXPECT_EQ((*q)->corrupt_lines(), 0u);
+}
+
+TEST(DurableQueueTest, AnInPlaceDoneLineHasExactlyTheRecordsLength) {
+  for (std::size_t length = 20; length < 300; ++length) {
+    const std::string line = DurableQueue::done_line_of_length(42, length);
+    if (line.empty()) {
+      EXPECT_LT(length, 38u) << "only lines about as short as the shortest record line can have no mark";
+      continue;
+    }
+    EXPECT_EQ(line.size(), length);
+    EXPECT_EQ(line.back(), '\n');
+    EXPECT_EQ(line.find('\n'), length - 1);
+  }
+  // Every record line can be marked: the shortest record is longer than the shortest mark.
+  for (std::uint64_t id : {1ull, 42ull, 123456789ull}) {
+    const std::string record = DurableQueue::record_line(id, "");
+    EXPECT_EQ(DurableQueue::done_line_of_length(id, record.size()).size(), record.size()) << record;
+  }
+}
+
 TEST(DurableQueueTest, UnwritableDirectoryIsAnError) {
   auto q = DurableQueue::open("/nonexistent-dir-for-trailwatch-test/q.jsonl");
   ASSERT_FALSE(q.ok());
