@@ -63,16 +63,9 @@ void CloudWatchMetricTransport::send(std::span<const delivery::OutboxItem> batch
     });
     return;
   }
-  common::aws::AwsCall call;
-  call.service = common::aws::Service::kCloudWatch;
-  call.region = endpoint_.signing_region;
-  call.endpoint = endpoint_.url;
-  call.method = "POST";
-  call.path = "/";
-  call.operation = "PutMetricData";
-  call.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+  common::aws::AwsCall call = common::aws::query_protocol_call(common::aws::Service::kCloudWatch, endpoint_,
+                                                                "PutMetricData", std::string(req->wire_body()));
   if (req->compressed()) call.headers.push_back({"Content-Encoding", "gzip"});
-  call.body = std::string(req->wire_body());
   const std::size_t bytes = call.body.size();
   aws_.call(std::move(call), [this, alive = std::weak_ptr<int>(alive_), bytes,
                               done = std::move(done)](common::aws::AwsCallOutcome outcome) {

@@ -39,15 +39,8 @@ void AwsSnsPublisher::publish(const SnsPublishRequest& request, std::function<vo
     done(SnsPublishOutcome{PublishResult::kRejected, body.error().to_string()});
     return;
   }
-  common::aws::AwsCall call;
-  call.service = common::aws::Service::kSns;
-  call.region = endpoint_.signing_region;
-  call.endpoint = endpoint_.url;
-  call.method = "POST";
-  call.path = "/";
-  call.operation = "Publish";
-  call.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
-  call.body = std::move(*body);
+  common::aws::AwsCall call =
+      common::aws::query_protocol_call(common::aws::Service::kSns, endpoint_, "Publish", std::move(*body));
   aws_.call(std::move(call), [done = std::move(done)](common::aws::AwsCallOutcome outcome) {
     if (const auto* ok = std::get_if<common::aws::AwsCallResult>(&outcome)) {
       done(SnsPublishOutcome{PublishResult::kDelivered, message_id(ok->response.body)});

@@ -63,6 +63,19 @@ struct AwsClient::CallState {
   bool temporary_credentials = false;  // the last attempt was signed with a session token
 };
 
+AwsCall query_protocol_call(Service service, const Endpoint& endpoint, std::string operation, std::string body) {
+  AwsCall call;
+  call.service = service;
+  call.region = endpoint.signing_region;
+  call.endpoint = endpoint.url;
+  call.method = "POST";
+  call.path = "/";
+  call.operation = std::move(operation);
+  call.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+  call.body = std::move(body);
+  return call;
+}
+
 TransportFailure transport_failure_of(const AwsCallError& error) {
   if (!error.transport) return TransportFailure::kNone;
   switch (error.transport_code) {

@@ -55,6 +55,10 @@ struct AwsCall {
   std::string operation;  // for logs and errors: "PutMetricData"
 };
 
+// A POST of a query-protocol API (CloudWatch, SNS, STS): form body, "/" path, the endpoint's signing
+// region. `body` is the encoded form ("Action=PutMetricData&...").
+AwsCall query_protocol_call(Service service, const Endpoint& endpoint, std::string operation, std::string body);
+
 // A 2xx response.
 struct AwsCallResult {
   common::http::Response response;
