@@ -216,6 +216,32 @@ trail:
         self.check_sink("sigkill-lake-throttled", "cloudtrail_lake", self.lake(), written, t_recovered,
                         max_resent=kills * 3 * rate)
 
+    def test_throttling_and_5xx_bursts_deliver_everything_once(self):
+        """About every other call throttled (Lake) or answered 503 (Logs) for a while, under steady
+        appends: everything arrives, nothing twice (a refused call stored nothing)."""
+        rate = 500 if SOAK else 200
+        seconds = 60 if SOAK else 8
+        self.agent.start()
+        writer = Writer(self.log_path, rate)
+        writer.start()
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            self.fake.throttle("cloudtrail-data", count=1)
+            self.fake.fail("logs", status=503, count=1)
+            self.sample_rss()
+            time.sleep(0.5)
+        t_recovered = time.monotonic()
+        writer.finish()
+        written = writer.written
+        self.wait_for(lambda: set(written) <= set(self.logs()) and set(written) <= set(self.lake()), 120,
+                      "both sinks to drain after the bursts")
+        self.agent.stop_ok(timeout=60)
+        faulted = self.fake.faults()["counters"]
+        self.assertGreater(faulted.get("cloudtrail-data", {}).get("faulted", 0), 0, faulted)
+        self.assertGreater(faulted.get("logs", {}).get("faulted", 0), 0, faulted)
+        self.check_sink("throttle-5xx-bursts", "cloudwatch_logs", self.logs(), written, t_recovered, max_resent=0)
+        self.check_sink("throttle-5xx-bursts", "cloudtrail_lake", self.lake(), written, t_recovered, max_resent=0)
+
     def test_endpoint_down_then_back_delivers_everything(self):
         rate = 500 if SOAK else 200
         outage = 120 if SOAK else 8
