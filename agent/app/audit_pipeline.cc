@@ -419,7 +419,16 @@ std::string AuditPipeline::status_line() const {
       "audit: {} lines, {} events, {} corrupt, {} filtered, {} delivered, {} pending{}; tailer {} rotations, {} "
       "truncations, {} read errors",
       stats_.lines, stats_.events, stats_.corrupt, stats_.filtered, stats_.delivered, in_flight_.size(),
-      paused_ ? " (paused)" : "", tailer_.stats().rotations, tailer_.stats().truncations, tailer_.stats().read_errors);
+      paused_ ? " (paused)" : "", tailer_.stats().rotations, tailer_.stats().truncations, tailer_.stats().read_errors) +
+         outputs_status();
+}
+
+std::string AuditPipeline::outputs_status() const {
+  std::string out;
+  for (const auto& o : outputs_) {
+    if (auto st = o->status(); !st.empty()) out += "; " + st;
+  }
+  return out;
 }
 
 common::Result<std::vector<std::unique_ptr<TrailOutput>>> build_trail_outputs(

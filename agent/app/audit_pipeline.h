@@ -122,6 +122,7 @@ class AuditPipeline {
 
   std::string describe() const;
   std::string status_line() const;
+  std::string outputs_status() const;  // "; <output>: N delivered, ..." for each output that counts
 
  private:
   struct FileState {

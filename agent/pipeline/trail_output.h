@@ -26,6 +26,8 @@ class TrailOutput {
   virtual std::size_t pending() const = 0;  // submitted, not yet acknowledged
   virtual std::size_t pending_bytes() const { return 0; }  // what the output holds for them, in bytes
   virtual std::string describe() const = 0;  // "cloudwatch_logs(/trailwatch/audit)"
+  // Its delivery counters for the periodic status line ("" when it keeps none).
+  virtual std::string status() const { return {}; }
 };
 
 }  // namespace agent

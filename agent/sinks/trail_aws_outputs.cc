@@ -198,6 +198,19 @@ bool AwsTrailOutputBase::keep_for_retry(const AwsCallError& err) const {
   return common::aws::classify(err) != common::aws::DeliveryClass::kRefused;
 }
 
+std::string AwsTrailOutputBase::status() const {
+  std::string out = fmt::format("{}: {} delivered, {} dead-lettered, {} re-sent, {} failed calls, {} backoffs, {} "
+                                "recoveries, {} pending ({} bytes)",
+                                describe(), stats_.delivered, stats_.dead_lettered, stats_.records_resent,
+                                stats_.requests_failed, stats_.backoffs, stats_.recoveries, unacked_.size(),
+                                pending_bytes_);
+  if (deps_.dead_letters) {
+    const auto& d = deps_.dead_letters->stats();
+    out += fmt::format("; dead-letter file {} written, {} dropped, {} failed", d.written, d.dropped, d.failed);
+  }
+  return out;
+}
+
 void AwsTrailOutputBase::log_error(const std::string& key, const std::string& message) {
   limiter_.log(spdlog::level::err, key, fmt::format("{}: {}", describe(), message));
 }

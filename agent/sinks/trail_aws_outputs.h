@@ -92,6 +92,7 @@ class AwsTrailOutputBase : public TrailOutput {
   void flush(std::function<void()> done) override;
   std::size_t pending() const override { return unacked_.size(); }
   std::size_t pending_bytes() const override { return pending_bytes_; }
+  std::string status() const override;
 
   // pending() has reached delivery.max_queue_records: the caller should stop submitting.
   bool backlog_full() const;

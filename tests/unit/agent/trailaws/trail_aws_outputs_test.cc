@@ -258,6 +258,11 @@ TEST_F(LakeOutputTest, RecoveryAfterFailedAttemptsIsLoggedOnceAndCounted) {
   EXPECT_EQ(acked_, seqs(1, 1));
   EXPECT_EQ(out->stats().recoveries, 1u);
   EXPECT_NE(logs.text().find("delivering again after 2 failed attempt(s)"), std::string::npos) << logs.text();
+  // The counters reach the periodic status line (they were counted but never shown).
+  EXPECT_NE(out->status().find(": 1 delivered, 0 dead-lettered, 2 re-sent, 2 failed calls, 2 backoffs, 1 recoveries, "
+                               "0 pending (0 bytes)"),
+            std::string::npos)
+      << out->status();
 }
 
 TEST_F(LakeOutputTest, FullBatchesGoAtOnceWithinTheApiLimit) {
