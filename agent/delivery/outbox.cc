@@ -45,9 +45,7 @@ void Outbox::start() {
   }
   sync_gauges();
   send_now_ = spool_ != nullptr && stats_.spool_replayed > 0;  // restored items have waited long enough
-  scheduler_.post([this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) pump();
-  });
+  post_pump();
 }
 
 Outbox::~Outbox() {
@@ -118,9 +116,7 @@ SubmitResult Outbox::submit(std::string payload, std::uint64_t* out_id, bool* ou
   sync_gauges();
   if (!started_) return SubmitResult::kAccepted;  // start() sends it
   // Never inline: the caller may be submitting many in a row.
-  scheduler_.post([this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) pump();
-  });
+  post_pump();
   return SubmitResult::kAccepted;
 }
 
@@ -304,6 +300,17 @@ void Outbox::check_waiters(bool attempt_failed) {
     return false;
   });
   for (auto& fn : ready) scheduler_.post(std::move(fn));
+}
+
+void Outbox::post_pump() {
+  // One pending turn serves every submit before it: a burst of N submits posts one closure, not N.
+  if (pump_posted_) return;
+  pump_posted_ = true;
+  scheduler_.post([this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    pump_posted_ = false;
+    pump();
+  });
 }
 
 void Outbox::sync_gauges() {

@@ -126,6 +126,7 @@ class Outbox {
   void on_result(BatchResult result);
   void check_waiters(bool attempt_failed);
   void sync_gauges();
+  void post_pump();
 
   const common::Clock& clock_;
   common::Scheduler& scheduler_;
@@ -141,6 +142,7 @@ class Outbox {
   bool in_flight_ = false;
   bool send_now_ = false;
   bool started_ = false;
+  bool pump_posted_ = false;  // a pump() is already posted for the next loop turn
   common::TimerId linger_timer_ = 0;
   common::TimerId backoff_timer_ = 0;
   std::uint64_t next_id_ = 1;

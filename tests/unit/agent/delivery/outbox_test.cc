@@ -92,6 +92,16 @@ TEST_F(OutboxTest, CutsBatchesToTheTransportLimitsAndSettlesEachItem) {
   EXPECT_TRUE(outbox_->idle());
 }
 
+TEST_F(OutboxTest, ABurstOfSubmitsPostsOneTurnOfWorkNotOnePerItem) {
+  make({.linger = 5000ms});
+  scheduler_.advance(0ms);  // start()'s turn
+  for (int i = 0; i < 50; ++i) outbox_->submit("p");
+  EXPECT_EQ(scheduler_.pending(), 1u);  // one pump for the burst
+  scheduler_.advance(0ms);
+  EXPECT_EQ(transport_.batches.size(), 17u);  // full batches of 3 back to back: 50 = 16 * 3 + 2
+  EXPECT_EQ(outbox_->stats().submitted, 50u);
+}
+
 TEST_F(OutboxTest, ByteLimitOfACallSplitsBatchesButAnOversizedItemStillGoesAlone) {
   transport_.limits_ = {10, 10};
   make({});
